@@ -1,0 +1,84 @@
+import { tryGetDataType } from '@medplum/core';
+import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
+import type { Terminology } from './terminology.js';
+
+type Obj = Record<string, unknown>;
+
+const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/**
+ * Checks every element with a required binding against its value set's codes. The structural
+ * validator accepts any string for a code (Observation.status = "bogus"), so this walk does it.
+ */
+export function checkRequiredBindings(resource: Obj, terminology: Terminology): OperationOutcomeIssue[] {
+  const issues: OperationOutcomeIssue[] = [];
+  walk(resource, resource.resourceType as string, resource.resourceType as string, terminology, issues);
+  return issues;
+}
+
+function walk(value: Obj, typeName: string, path: string, terminology: Terminology, issues: OperationOutcomeIssue[]): void {
+  const schema = tryGetDataType(typeName);
+  if (!schema) return;
+  for (const [key, raw] of Object.entries(value)) {
+    if (key === 'resourceType' || key.startsWith('_')) continue;
+    let element = schema.elements[key];
+    let type = element?.type[0]?.code;
+    if (!element) {
+      for (const [name, el] of Object.entries(schema.elements)) {
+        if (!name.endsWith('[x]')) continue;
+        const base = name.slice(0, -3);
+        const t = el.type.find((t) => key === base + capitalise(t.code));
+        if (t) {
+          element = el;
+          type = t.code;
+          break;
+        }
+      }
+    }
+    if (!element || !type) continue;
+    const items = Array.isArray(raw) ? raw : [raw];
+    items.forEach((item, i) => {
+      const itemPath = `${path}.${key}${Array.isArray(raw) ? `[${i}]` : ''}`;
+      const binding = element.binding;
+      if (binding?.strength === 'required' && binding.valueSet) {
+        const problem = checkValue(item, type, binding.valueSet, terminology);
+        if (problem) {
+          issues.push({ severity: 'error', code: 'code-invalid', diagnostics: `${problem} (${itemPath})`, expression: [itemPath] });
+        }
+      }
+      if (item && typeof item === 'object') {
+        if (type === 'Resource') {
+          const rt = (item as Obj).resourceType;
+          if (typeof rt === 'string') walk(item as Obj, rt, itemPath, terminology, issues);
+        } else if (/^[A-Z]/.test(type) && type !== 'Extension') {
+          walk(item as Obj, type, itemPath, terminology, issues);
+        }
+      }
+    });
+  }
+}
+
+function checkValue(item: unknown, type: string, valueSet: string, terminology: Terminology): string | undefined {
+  const codes = terminology.codes(valueSet);
+  if (!codes) return undefined;
+  const vsName = valueSet.split('|')[0];
+  const inSet = (system: string | undefined, code: string) =>
+    system ? codes.has(`${system}|${code}`) : [...codes].some((c) => c.endsWith(`|${code}`));
+  if (typeof item === 'string') {
+    return inSet(undefined, item) ? undefined : `Value "${item}" is not in the required value set ${vsName}`;
+  }
+  if (!item || typeof item !== 'object') return undefined;
+  if (type === 'Coding') {
+    const c = item as { system?: string; code?: string };
+    if (c.code === undefined) return undefined;
+    return inSet(c.system, c.code) ? undefined : `Code "${c.system ?? ''}|${c.code}" is not in the required value set ${vsName}`;
+  }
+  if (type === 'CodeableConcept') {
+    const codings = ((item as { coding?: { system?: string; code?: string }[] }).coding ?? []).filter((c) => c.code);
+    if (!codings.length) return undefined;
+    return codings.some((c) => inSet(c.system, c.code as string))
+      ? undefined
+      : `None of the codes is in the required value set ${vsName}`;
+  }
+  return undefined;
+}

@@ -1,0 +1,55 @@
+import fjp from 'fast-json-patch';
+import type { Resource } from '@medplum/fhirtypes';
+import { badRequest, FhirError } from '../../fhir/outcome.js';
+import { conditionalMatches, conditionQuery, lockCriteria } from '../conditional.js';
+import type { FhirRequest, Handler, HandlerContext } from '../fhir-request.js';
+import { parseVersionTag, writeResponse } from '../respond.js';
+import type { Repository } from '../../repository/repository.js';
+
+/** PATCH [type]/[id] with a JSON Patch document (application/json-patch+json). */
+export const patch: Handler = async (req, ctx) => patchOne(req, ctx, ctx.repo, req.params.type, req.params.id);
+
+/** PATCH [type]?criteria: exactly one match is patched; none is 404, several 412. */
+export const conditionalPatch: Handler = async (req, ctx) => {
+  const type = req.params.type;
+  const criteria = conditionQuery(req.query.toString());
+  return ctx.repo.transaction(async (repo) => {
+    await lockCriteria(repo, type, criteria);
+    const matches = await conditionalMatches(ctx, repo, type, criteria);
+    if (matches.length === 0) throw new FhirError('not-found', `No ${type} matches the criteria`);
+    if (matches.length > 1) throw new FhirError('multiple-matches', `The criteria matched more than one ${type}`);
+    return patchOne(req, ctx, repo, type, matches[0].id);
+  });
+};
+
+async function patchOne(req: FhirRequest, ctx: HandlerContext, repo: Repository, type: string, id: string) {
+  const operations = req.body;
+  if (!Array.isArray(operations)) throw badRequest('A JSON Patch body must be an array of operations');
+  const current = await repo.read(type, id);
+  if (req.headers.ifMatch && parseVersionTag(req.headers.ifMatch, 'If-Match') !== current.versionId) {
+    throw new FhirError('conflict', `Version ${req.headers.ifMatch} is not the current version of ${type}/${id}`, { status: 412 });
+  }
+  const patched = applyJsonPatch(current.resource as Resource, operations);
+  if (patched.resourceType !== type) throw badRequest('A patch cannot change the resource type', ['resourceType']);
+  if (patched.id !== id) throw badRequest('A patch cannot change the resource id', ['id']);
+  const { stored } = await repo.update(patched, id, current.versionId, 'PATCH');
+  return writeResponse(req, 200, stored, ctx.baseUrl, `Patched ${type}/${id}`);
+}
+
+function applyJsonPatch(resource: Resource, operations: unknown[]): Resource {
+  const problem = fjp.validate(operations as fjp.Operation[], resource);
+  if (problem) {
+    const op = problem.operation as { op?: string; path?: string } | undefined;
+    const expression = op?.path ? [op.path] : undefined;
+    // A malformed operation is a bad request; a well-formed one that cannot apply to this
+    // resource (failed test, missing path) is unprocessable.
+    const malformed = /INVALID|REQUIRED|NOT_AN_ARRAY|NOT_AN_OBJECT/.test(problem.name);
+    const message = `JSON Patch ${op?.op ?? ''} ${op?.path ?? ''} failed: ${problem.message.split('\n')[0]}`;
+    throw new FhirError(malformed ? 'invalid' : 'processing', message.replace(/\s+/g, ' '), { expression });
+  }
+  try {
+    return fjp.applyPatch(structuredClone(resource), operations as fjp.Operation[], false, false).newDocument;
+  } catch (err) {
+    throw new FhirError('processing', `JSON Patch failed: ${(err as Error).message.split('\n')[0]}`);
+  }
+}

@@ -1,0 +1,42 @@
+import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
+import { badRequest } from '../../fhir/outcome.js';
+import { search } from '../../search/search.js';
+import { pageLinks } from '../bundle-links.js';
+import type { Handler } from '../fhir-request.js';
+import { shapeResource } from '../shape.js';
+
+/** GET [type]?params and POST [type]/_search (form body merged with the query). */
+export const searchType: Handler = async (req, ctx) => {
+  const type = req.params.type;
+  const params = new URLSearchParams(req.query);
+  if (req.method === 'POST') {
+    if (req.contentType !== 'application/x-www-form-urlencoded' && req.body !== undefined) {
+      throw badRequest('POST _search takes an application/x-www-form-urlencoded body');
+    }
+    for (const [k, v] of new URLSearchParams((req.body as string | undefined) ?? '')) params.append(k, v);
+  }
+  const strict = /handling=strict/.test(req.headers.prefer ?? '');
+  const result = await search(
+    { q: ctx.repo.queryable, tenant: ctx.repo.tenant, defs: ctx.defs, baseUrl: ctx.baseUrl },
+    { resourceType: type, params, strict },
+  );
+  const summary = params.get('_summary') ?? undefined;
+  const elements = params.get('_elements')?.split(',').map((e) => e.trim()).filter(Boolean);
+  const entry: BundleEntry[] = result.entries.map((v) => ({
+    fullUrl: `${ctx.baseUrl}/${v.resourceType}/${v.id}`,
+    resource: shapeResource(v.resource as Resource, summary, elements),
+    search: { mode: 'match' },
+  }));
+  if (result.issues.length) {
+    entry.push({ resource: { resourceType: 'OperationOutcome', issue: result.issues }, search: { mode: 'outcome' } });
+  }
+  const hasNext = result.entries.length === result.count && (result.total === undefined || result.offset + result.count < result.total);
+  const bundle: Bundle = {
+    resourceType: 'Bundle',
+    type: 'searchset',
+    ...(result.total !== undefined ? { total: result.total } : {}),
+    link: pageLinks(`${ctx.baseUrl}/${type}`, result.applied, result.offset, result.count, hasNext && result.count > 0),
+    entry,
+  };
+  return { status: 200, body: bundle };
+};

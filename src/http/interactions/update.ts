@@ -1,0 +1,40 @@
+import { badRequest, FhirError } from '../../fhir/outcome.js';
+import { idPattern } from '../../repository/repository.js';
+import { conditionalMatches, conditionQuery, lockCriteria } from '../conditional.js';
+import type { Handler } from '../fhir-request.js';
+import { bodyResource, parseVersionTag, writeResponse } from '../respond.js';
+
+/** PUT [type]/[id]: update, or create with the client's id. If-Match makes it version-aware. */
+export const update: Handler = async (req, ctx) => {
+  const { type, id } = req.params;
+  const resource = bodyResource(req, type, id);
+  const ifMatch = req.headers.ifMatch ? parseVersionTag(req.headers.ifMatch, 'If-Match') : undefined;
+  const { stored, created } = await ctx.repo.update(resource, id, ifMatch);
+  return writeResponse(req, created ? 201 : 200, stored, ctx.baseUrl, `${created ? 'Created' : 'Updated'} ${type}/${id}`);
+};
+
+/** PUT [type]?criteria: no match creates, one match updates, several fail with 412. */
+export const conditionalUpdate: Handler = async (req, ctx) => {
+  const type = req.params.type;
+  const criteria = conditionQuery(req.query.toString());
+  return ctx.repo.transaction(async (repo) => {
+    await lockCriteria(repo, type, criteria);
+    const matches = await conditionalMatches(ctx, repo, type, criteria);
+    if (matches.length > 1) throw new FhirError('multiple-matches', `The criteria matched more than one ${type}`);
+    const body = bodyResource(req, type);
+    let id: string;
+    if (matches.length === 1) {
+      id = matches[0].id;
+      if (body.id !== undefined && body.id !== id) {
+        throw badRequest(`The resource id "${body.id}" differs from the matched ${type}/${id}`, ['id']);
+      }
+    } else {
+      id = body.id ?? ctx.repo.deps.newId();
+      if (!idPattern.test(id)) throw badRequest(`Invalid id "${id}"`, ['id']);
+    }
+    const resource = { ...body, id };
+    const ifMatch = req.headers.ifMatch ? parseVersionTag(req.headers.ifMatch, 'If-Match') : undefined;
+    const { stored, created } = await repo.update(resource, id, ifMatch);
+    return writeResponse(req, created ? 201 : 200, stored, ctx.baseUrl, `${created ? 'Created' : 'Updated'} ${type}/${id}`);
+  });
+};

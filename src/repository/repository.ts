@@ -1,0 +1,169 @@
+import type { Resource } from '@medplum/fhirtypes';
+import type { Database, Queryable } from '../db/database.js';
+import { FhirError, notFound } from '../fhir/outcome.js';
+import type { Validator } from '../fhir/validator.js';
+import type { Indexer } from '../search/index-values.js';
+import { fromRecord, StoredVersion, type VersionRecord } from './stored.js';
+import { writeVersion } from './write-version.js';
+
+export interface RepositoryDeps {
+  db: Database;
+  validator: Validator;
+  indexer: Indexer;
+  clock: () => Date;
+  newId: () => string;
+}
+
+export const idPattern = /^[A-Za-z0-9\-.]{1,64}$/;
+
+const selectVersion = `SELECT resource_type, id, version_id, last_updated, deleted, method, content FROM resource_version`;
+
+/**
+ * Create, read, update, delete and version reads for one tenant. Every write validates the
+ * resource, then stores version, current row and search index in one statement.
+ */
+export class Repository {
+  constructor(
+    readonly deps: RepositoryDeps,
+    readonly tenant: string,
+    private readonly q: Queryable = deps.db,
+    readonly inTransaction = false,
+  ) {}
+
+  /** Runs fn with a repository bound to one database transaction (reused if already inside one). */
+  async transaction<T>(fn: (repo: Repository) => Promise<T>): Promise<T> {
+    if (this.inTransaction) return fn(this);
+    return this.deps.db.transaction((tx) => fn(new Repository(this.deps, this.tenant, tx, true)));
+  }
+
+  get queryable(): Queryable {
+    return this.q;
+  }
+
+  /** The current version (possibly a deletion), or undefined when the id was never used. */
+  async current(resourceType: string, id: string, lock = false): Promise<StoredVersion | undefined> {
+    const { rows } = await this.q.query<VersionRecord>(
+      `SELECT v.resource_type, v.id, v.version_id, v.last_updated, v.deleted, v.method, v.content
+         FROM resource r JOIN resource_version v
+           ON v.tenant = r.tenant AND v.resource_type = r.resource_type AND v.id = r.id AND v.version_id = r.version_id
+        WHERE r.tenant = $1 AND r.resource_type = $2 AND r.id = $3${lock ? ' FOR UPDATE OF r' : ''}`,
+      [this.tenant, resourceType, id],
+    );
+    return rows[0] ? fromRecord(rows[0]) : undefined;
+  }
+
+  async read(resourceType: string, id: string): Promise<StoredVersion> {
+    const found = await this.current(resourceType, id);
+    if (!found) throw notFound(`${resourceType}/${id}`);
+    if (found.deleted) throw deletedError(found);
+    return found;
+  }
+
+  async vread(resourceType: string, id: string, versionId: string): Promise<StoredVersion> {
+    if (!/^\d{1,15}$/.test(versionId)) throw notFound(`${resourceType}/${id}/_history/${versionId}`);
+    const { rows } = await this.q.query<VersionRecord>(
+      `${selectVersion} WHERE tenant = $1 AND resource_type = $2 AND id = $3 AND version_id = $4`,
+      [this.tenant, resourceType, id, Number(versionId)],
+    );
+    if (!rows[0]) throw notFound(`${resourceType}/${id}/_history/${versionId}`);
+    const found = fromRecord(rows[0]);
+    if (found.deleted) throw deletedError(found);
+    return found;
+  }
+
+  /** Validates and stores a new resource with a server-assigned id. */
+  async create(resource: Resource): Promise<StoredVersion> {
+    return this.createWithId(resource, this.deps.newId());
+  }
+
+  /** Creates with an id chosen in advance (transactions resolve references before writing). */
+  async createWithId(resource: Resource, id: string): Promise<StoredVersion> {
+    return this.write(resource, id, 1, 'POST', false);
+  }
+
+  /**
+   * Update, or create with the client's id when it does not exist (or was deleted).
+   * ifMatch, when given, must equal the current version id.
+   */
+  async update(resource: Resource, id: string, ifMatch?: number, method: 'PUT' | 'PATCH' = 'PUT'): Promise<{ stored: StoredVersion; created: boolean }> {
+    if (!idPattern.test(id)) throw new FhirError('invalid', `Invalid id "${id}"`, { expression: ['id'] });
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.current(resource.resourceType, id, this.inTransaction);
+      if (ifMatch !== undefined && (!current || current.deleted || current.versionId !== ifMatch)) {
+        throw new FhirError('conflict', `Version ${ifMatch} is not the current version of ${resource.resourceType}/${id}`, { status: 412 });
+      }
+      const versionId = (current?.versionId ?? 0) + 1;
+      try {
+        const stored = await this.write(resource, id, versionId, method, current !== undefined);
+        return { stored, created: !current || current.deleted };
+      } catch (err) {
+        // A concurrent writer took this version number: read again and retry, unless the
+        // client asked for a specific version or we are inside a transaction.
+        if (!isUniqueViolation(err) || ifMatch !== undefined || this.inTransaction || attempt >= 5) throw conflictFrom(err);
+      }
+    }
+  }
+
+  /** Deletes (a new version marked deleted). Returns false when there was nothing to delete. */
+  async delete(resourceType: string, id: string, ifMatch?: number): Promise<boolean> {
+    for (let attempt = 0; ; attempt++) {
+      const current = await this.current(resourceType, id, this.inTransaction);
+      if (ifMatch !== undefined && (!current || current.deleted || current.versionId !== ifMatch)) {
+        throw new FhirError('conflict', `Version ${ifMatch} is not the current version of ${resourceType}/${id}`, { status: 412 });
+      }
+      if (!current || current.deleted) return false;
+      try {
+        await writeVersion(
+          this.q,
+          {
+            tenant: this.tenant,
+            resourceType,
+            id,
+            versionId: current.versionId + 1,
+            lastUpdated: this.deps.clock().toISOString(),
+            deleted: true,
+            method: 'DELETE',
+            content: null,
+          },
+          null,
+          true,
+        );
+        return true;
+      } catch (err) {
+        if (!isUniqueViolation(err) || ifMatch !== undefined || this.inTransaction || attempt >= 5) throw conflictFrom(err);
+      }
+    }
+  }
+
+  private async write(resource: Resource, id: string, versionId: number, method: 'POST' | 'PUT' | 'PATCH', existed: boolean): Promise<StoredVersion> {
+    const lastUpdated = this.deps.clock().toISOString();
+    const { resourceType, id: _ignored, meta, ...rest } = resource as Resource & Record<string, unknown>;
+    const { versionId: _v, lastUpdated: _l, ...keptMeta } = meta ?? {};
+    const final = { resourceType, id, meta: { ...keptMeta, versionId: String(versionId), lastUpdated }, ...rest } as Resource;
+    this.deps.validator.assertValid(final);
+    const json = JSON.stringify(final);
+    const index = this.deps.indexer.rows(final as never);
+    await writeVersion(
+      this.q,
+      { tenant: this.tenant, resourceType, id, versionId, lastUpdated, deleted: false, method, content: json },
+      index,
+      existed,
+    );
+    return new StoredVersion(resourceType, id, versionId, lastUpdated, false, json, method);
+  }
+}
+
+function deletedError(v: StoredVersion): FhirError {
+  return new FhirError('deleted', `${v.resourceType}/${v.id} was deleted`, {
+    headers: { ETag: v.etag, 'Last-Modified': new Date(v.lastUpdated).toUTCString() },
+  });
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  return (err as { code?: string })?.code === '23505';
+}
+
+function conflictFrom(err: unknown): unknown {
+  if (isUniqueViolation(err)) return new FhirError('conflict', 'The resource was changed by another request at the same time; retry');
+  return err;
+}

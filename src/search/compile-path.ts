@@ -1,0 +1,151 @@
+import { evalFhirPathTyped, toTypedValue, tryGetDataType } from '@medplum/core';
+
+/** A value found by a search parameter expression, with its FHIR type name. */
+export interface Found {
+  type: string;
+  value: unknown;
+}
+
+export type Extractor = (resource: Record<string, unknown>) => Found[];
+
+interface Step {
+  name: string;
+  /** Type restriction from `as X`, `.as(X)` or `.ofType(X)`. */
+  cast?: string;
+  /** Reference target restriction from `.where(resolve() is X)`. */
+  targetType?: string;
+}
+
+const simpleStep = /^([a-zA-Z][a-zA-Z0-9]*)(?:\.(?:as|ofType)\(([A-Za-z]+)\))?$/;
+
+function splitTopLevel(expr: string, sep: string): string[] {
+  const parts: string[] = [];
+  let depth = 0;
+  let start = 0;
+  for (let i = 0; i < expr.length; i++) {
+    const c = expr[i];
+    if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (depth === 0 && expr.startsWith(sep, i)) {
+      parts.push(expr.slice(start, i));
+      start = i + sep.length;
+    }
+  }
+  parts.push(expr.slice(start));
+  return parts.map((p) => p.trim());
+}
+
+function stripParens(s: string): string {
+  while (s.startsWith('(') && s.endsWith(')') && splitTopLevel(s.slice(1, -1), '|').length >= 1) {
+    let depth = 0;
+    let wraps = true;
+    for (let i = 0; i < s.length - 1; i++) {
+      if (s[i] === '(') depth++;
+      else if (s[i] === ')') depth--;
+      if (depth === 0) {
+        wraps = false;
+        break;
+      }
+    }
+    if (!wraps) break;
+    s = s.slice(1, -1).trim();
+  }
+  return s;
+}
+
+/** Parses "Type.a.b", "Type.a as X", "Type.a.as(X)", "Type.a.where(resolve() is X)"; else undefined. */
+function parseSimple(part: string, resourceType: string): Step[] | 'other-type' | undefined {
+  let s = stripParens(part);
+  let cast: string | undefined;
+  const asMatch = /^(.*?)\s+as\s+([A-Za-z]+)$/.exec(s);
+  if (asMatch) {
+    s = stripParens(asMatch[1]);
+    cast = asMatch[2];
+  }
+  let targetType: string | undefined;
+  const whereMatch = /^(.*)\.where\(resolve\(\) is ([A-Za-z]+)\)$/.exec(s);
+  if (whereMatch) {
+    s = whereMatch[1];
+    targetType = whereMatch[2];
+  }
+  const dot = s.indexOf('.');
+  if (dot < 0) return undefined;
+  const root = s.slice(0, dot);
+  if (root !== resourceType && root !== 'Resource' && root !== 'DomainResource') {
+    return /^[A-Z][A-Za-z]+$/.test(root) ? 'other-type' : undefined;
+  }
+  const rest = s.slice(dot + 1);
+  const rawSteps = rest.split(/\.(?![a-zA-Z]+\()/);
+  const steps: Step[] = [];
+  for (const raw of rawSteps) {
+    const m = simpleStep.exec(raw);
+    if (!m) return undefined;
+    steps.push({ name: m[1], cast: m[2] });
+  }
+  const last = steps[steps.length - 1];
+  if (cast) last.cast = cast;
+  if (targetType) last.targetType = targetType;
+  return steps;
+}
+
+const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** Walks one step of a path on one typed value, following the type schema for child types. */
+function walk(items: Found[], step: Step): Found[] {
+  const out: Found[] = [];
+  for (const item of items) {
+    const obj = item.value as Record<string, unknown>;
+    if (!obj || typeof obj !== 'object') continue;
+    const schema = tryGetDataType(item.type);
+    const element = schema?.elements[step.name] ?? schema?.elements[step.name + '[x]'];
+    if (!element) continue;
+    const candidates: Found[] = [];
+    if (schema?.elements[step.name]) {
+      const type = element.type[0]?.code ?? 'Element';
+      const v = obj[step.name];
+      if (v !== undefined) for (const x of Array.isArray(v) ? v : [v]) candidates.push({ type, value: x });
+    } else {
+      for (const t of element.type) {
+        const v = obj[step.name + capitalise(t.code)];
+        if (v !== undefined) for (const x of Array.isArray(v) ? v : [v]) candidates.push({ type: t.code, value: x });
+      }
+    }
+    for (const c of candidates) {
+      if (step.cast && c.type !== step.cast && !(step.cast === 'dateTime' && c.type === 'instant')) continue;
+      if (step.targetType) {
+        const ref = (c.value as { reference?: string })?.reference;
+        if (!ref || !ref.split('/').includes(step.targetType)) continue;
+      }
+      out.push(c);
+    }
+  }
+  return out;
+}
+
+/**
+ * Compiles a SearchParameter expression for one resource type into a fast extractor when every
+ * branch is a plain path (the large majority); otherwise falls back to full FHIRPath.
+ */
+export function compileExtractor(expression: string, resourceType: string): Extractor {
+  const branches: Step[][] = [];
+  for (const part of splitTopLevel(expression, '|')) {
+    const steps = parseSimple(part, resourceType);
+    if (steps === 'other-type') continue;
+    if (steps === undefined) return fhirPathExtractor(expression);
+    branches.push(steps);
+  }
+  return (resource) => {
+    const out: Found[] = [];
+    for (const steps of branches) {
+      let items: Found[] = [{ type: resourceType, value: resource }];
+      for (const step of steps) items = walk(items, step);
+      out.push(...items);
+    }
+    return out;
+  };
+}
+
+function fhirPathExtractor(expression: string): Extractor {
+  return (resource) =>
+    evalFhirPathTyped(expression, [toTypedValue(resource)]).map((tv) => ({ type: tv.type, value: tv.value }));
+}

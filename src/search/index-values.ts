@@ -1,0 +1,172 @@
+import type { SearchParameter } from '@medplum/fhirtypes';
+import { dateRange } from '../fhir/date-range.js';
+import { compileExtractor, type Extractor, type Found } from './compile-path.js';
+import { normalizeString } from './normalize.js';
+import type { Definitions } from '../fhir/definitions.js';
+
+/** Values of one resource for every search parameter table; each row starts with the parameter code. */
+export interface IndexRows {
+  token: [string, string | null, string | null, string | null][];
+  string: [string, string, string][];
+  date: [string, string, string][];
+  reference: [string, string | null, string | null, string | null][];
+  number: [string, string][];
+  quantity: [string, string, string | null, string | null, string | null][];
+  uri: [string, string][];
+}
+
+export const indexTables = ['token', 'string', 'date', 'reference', 'number', 'quantity', 'uri'] as const;
+export type IndexTable = (typeof indexTables)[number];
+
+type Obj = Record<string, any>;
+
+function tokens(f: Found): [string | null, string | null, string | null][] {
+  const v = f.value as Obj;
+  switch (f.type) {
+    case 'CodeableConcept': {
+      const codings: Obj[] = v.coding ?? [];
+      const out = codings.map((c) => [c.system ?? null, c.code ?? null, c.display ?? v.text ?? null] as [any, any, any]);
+      if (!out.length && v.text) out.push([null, null, v.text]);
+      return out;
+    }
+    case 'Coding':
+      return [[v.system ?? null, v.code ?? null, v.display ?? null]];
+    case 'Identifier':
+      return [[v.system ?? null, v.value ?? null, v.type?.text ?? null]];
+    case 'ContactPoint':
+      return [[v.system ?? null, v.value ?? null, null]];
+    case 'boolean':
+      return [[null, String(v), null]];
+    case 'code':
+    case 'string':
+    case 'id':
+    case 'uri':
+    case 'canonical':
+      return typeof v === 'string' ? [[null, v, null]] : [];
+    default:
+      return [];
+  }
+}
+
+function strings(f: Found): string[] {
+  const v = f.value as Obj;
+  if (typeof v === 'string') return [v];
+  if (!v || typeof v !== 'object') return [];
+  switch (f.type) {
+    case 'HumanName':
+      return [v.text, v.family, ...(v.given ?? []), ...(v.prefix ?? []), ...(v.suffix ?? [])].filter(Boolean);
+    case 'Address':
+      return [v.text, ...(v.line ?? []), v.city, v.district, v.state, v.postalCode, v.country].filter(Boolean);
+    default:
+      return [];
+  }
+}
+
+function dates(f: Found): [number, number][] {
+  const v = f.value as Obj;
+  const one = (s: unknown) => (typeof s === 'string' ? dateRange(s) : undefined);
+  switch (f.type) {
+    case 'date':
+    case 'dateTime':
+    case 'instant': {
+      const r = one(v);
+      return r ? [[r.lo, r.hi]] : [];
+    }
+    case 'Period': {
+      const lo = one(v.start)?.lo ?? -8.64e15;
+      const hi = one(v.end)?.hi ?? 8.64e15;
+      return [[lo, hi]];
+    }
+    case 'Timing': {
+      const out: [number, number][] = [];
+      for (const e of v.event ?? []) {
+        const r = one(e);
+        if (r) out.push([r.lo, r.hi]);
+      }
+      const b = v.repeat?.boundsPeriod;
+      if (b) out.push([one(b.start)?.lo ?? -8.64e15, one(b.end)?.hi ?? 8.64e15]);
+      return out;
+    }
+    default:
+      return [];
+  }
+}
+
+function references(f: Found, baseUrl: string): [string | null, string | null, string | null][] {
+  const v = f.value as Obj;
+  const ref: unknown = typeof v === 'string' ? v : v?.reference;
+  if (typeof ref !== 'string' || ref.startsWith('#')) return [];
+  let local = ref;
+  if (local.startsWith(baseUrl + '/')) local = local.slice(baseUrl.length + 1);
+  const m = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(local);
+  if (m) return [[m[1], m[2], null]];
+  return [[null, null, ref]];
+}
+
+/** Open period ends are stored as PostgreSQL's infinities. */
+const toIso = (ms: number) => (ms <= -8.64e15 ? '-infinity' : ms >= 8.64e15 ? 'infinity' : new Date(ms).toISOString());
+
+/** Builds per-type extractors once, then extracts every search value of a resource. */
+export class Indexer {
+  private readonly compiled = new Map<string, { sp: SearchParameter; extract: Extractor }[]>();
+
+  constructor(
+    private readonly defs: Definitions,
+    private readonly baseUrl: string,
+  ) {}
+
+  private forType(resourceType: string) {
+    let list = this.compiled.get(resourceType);
+    if (!list) {
+      list = [];
+      for (const sp of this.defs.searchParams.get(resourceType)?.values() ?? []) {
+        if (!sp.expression || sp.type === 'composite' || sp.type === 'special') continue;
+        if (sp.code === '_id' || sp.code === '_lastUpdated') continue; // served from the resource row
+        list.push({ sp, extract: compileExtractor(sp.expression, resourceType) });
+      }
+      this.compiled.set(resourceType, list);
+    }
+    return list;
+  }
+
+  rows(resource: Obj): IndexRows {
+    const rows: IndexRows = { token: [], string: [], date: [], reference: [], number: [], quantity: [], uri: [] };
+    for (const { sp, extract } of this.forType(resource.resourceType)) {
+      const code = sp.code as string;
+      let found: Found[];
+      try {
+        found = extract(resource);
+      } catch {
+        continue; // an expression that cannot evaluate on this resource indexes nothing
+      }
+      for (const f of found) {
+        switch (sp.type) {
+          case 'token':
+            for (const [s, c, t] of tokens(f)) rows.token.push([code, s, c, t]);
+            break;
+          case 'string':
+            for (const s of strings(f)) rows.string.push([code, normalizeString(s), s]);
+            break;
+          case 'date':
+            for (const [lo, hi] of dates(f)) rows.date.push([code, toIso(lo), toIso(hi)]);
+            break;
+          case 'reference':
+            for (const [t, id, url] of references(f, this.baseUrl)) rows.reference.push([code, t, id, url]);
+            break;
+          case 'number':
+            if (typeof f.value === 'number') rows.number.push([code, String(f.value)]);
+            break;
+          case 'quantity': {
+            const q = f.value as Obj;
+            if (typeof q?.value === 'number') rows.quantity.push([code, String(q.value), q.system ?? null, q.code ?? null, q.unit ?? null]);
+            break;
+          }
+          case 'uri':
+            if (typeof f.value === 'string') rows.uri.push([code, f.value]);
+            break;
+        }
+      }
+    }
+    return rows;
+  }
+}

@@ -1,0 +1,212 @@
+import type { OperationOutcomeIssue, SearchParameter } from '@medplum/fhirtypes';
+import { badRequest, FhirError } from '../fhir/outcome.js';
+import type { Definitions } from '../fhir/definitions.js';
+import type { Queryable } from '../db/database.js';
+import { fromRecord, type StoredVersion, type VersionRecord } from '../repository/stored.js';
+import { dateCondition } from './param-date.js';
+import { numberCondition } from './param-number.js';
+import { quantityMatch } from './param-quantity.js';
+import { referenceMatch } from './param-reference.js';
+import { stringMatch } from './param-string.js';
+import { tokenMatch } from './param-token.js';
+import { uriMatch } from './param-uri.js';
+import { indexExists, SqlBuilder } from './sql-builder.js';
+
+/** Modifiers accepted per parameter type (besides :missing, accepted on all). */
+export const supportedModifiers: Record<string, string[]> = {
+  token: ['not', 'text'],
+  string: ['exact', 'contains'],
+  reference: [],
+  date: [],
+  number: [],
+  quantity: [],
+  uri: ['below', 'above'],
+};
+
+/** Result-shaping parameters understood by this engine. */
+export const resultParams = ['_count', '_offset', '_sort', '_total', '_summary', '_elements', '_format', '_pretty'];
+
+export interface SearchRequest {
+  resourceType: string;
+  params: URLSearchParams;
+  strict: boolean;
+  maxCount?: number;
+}
+
+export interface SearchResult {
+  entries: StoredVersion[];
+  total?: number;
+  issues: OperationOutcomeIssue[];
+  count: number;
+  offset: number;
+  /** The parameters actually applied, for self and paging links. */
+  applied: URLSearchParams;
+}
+
+const maxCountDefault = 1000;
+
+export interface SearchContext {
+  q: Queryable;
+  tenant: string;
+  defs: Definitions;
+  baseUrl: string;
+}
+
+export async function search(ctx: SearchContext, req: SearchRequest): Promise<SearchResult> {
+  const sql = new SqlBuilder();
+  const where = [`r.tenant = ${sql.add(ctx.tenant)}`, `r.resource_type = ${sql.add(req.resourceType)}`, 'NOT r.deleted'];
+  const issues: OperationOutcomeIssue[] = [];
+  const applied = new URLSearchParams();
+  const known = ctx.defs.searchParams.get(req.resourceType);
+
+  for (const [key, raw] of req.params) {
+    if (resultParams.includes(key)) continue;
+    const [name, modifier] = key.split(':', 2);
+    const condition = buildCondition(ctx, known?.get(name), name, modifier, raw, sql);
+    if (typeof condition === 'string') {
+      where.push(condition);
+      applied.append(key, raw);
+    } else {
+      const message = `Search parameter ${key} is not supported for ${req.resourceType}: ${condition.reason}`;
+      if (req.strict) throw badRequest(message);
+      issues.push({ severity: 'warning', code: 'not-supported', diagnostics: `${message}; it was ignored` });
+    }
+  }
+
+  const maxCount = req.maxCount ?? maxCountDefault;
+  const count = clampInt(req.params.get('_count'), 20, 0, maxCount, '_count');
+  const offset = clampInt(req.params.get('_offset'), 0, 0, Number.MAX_SAFE_INTEGER, '_offset');
+  const order = sortClause(req.params.get('_sort'), issues, applied, req.strict);
+
+  const summary = req.params.get('_summary');
+  const totalMode = summary === 'count' ? 'accurate' : (req.params.get('_total') ?? 'auto');
+  const whereSql = where.join('\n   AND ');
+  let entries: StoredVersion[] = [];
+  if (summary !== 'count' && count > 0) {
+    const { rows } = await ctx.q.query<VersionRecord>(
+      `SELECT v.resource_type, v.id, v.version_id, v.last_updated, v.deleted, v.method, v.content
+         FROM resource r JOIN resource_version v
+           ON v.tenant = r.tenant AND v.resource_type = r.resource_type AND v.id = r.id AND v.version_id = r.version_id
+        WHERE ${whereSql}
+        ORDER BY ${order}
+        LIMIT ${sql.add(count)} OFFSET ${sql.add(offset)}`,
+      sql.params,
+    );
+    entries = rows.map(fromRecord);
+  }
+  let total: number | undefined;
+  if (totalMode === 'accurate' || (totalMode === 'auto' && offset === 0 && entries.length < count)) {
+    if (totalMode === 'auto') total = entries.length;
+    else {
+      const { rows } = await ctx.q.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM resource r WHERE ${whereSql}`,
+        sql.params.slice(0, sql.params.length - (summary !== 'count' && count > 0 ? 2 : 0)),
+      );
+      total = rows[0].n;
+    }
+  }
+  for (const k of ['_count', '_sort', '_total', '_summary', '_elements']) {
+    const v = req.params.get(k);
+    if (v !== null && !applied.has(k)) applied.set(k, v);
+  }
+  return { entries, total, issues, count, offset, applied };
+}
+
+function buildCondition(
+  ctx: SearchContext,
+  sp: SearchParameter | undefined,
+  name: string,
+  modifier: string | undefined,
+  raw: string,
+  sql: SqlBuilder,
+): string | { reason: string } {
+  if (name === '_id') {
+    if (modifier) return { reason: 'no modifiers on _id' };
+    return `r.id = ANY(${sql.add(raw.split(','))}::text[])`;
+  }
+  if (name === '_lastUpdated') {
+    if (modifier) return { reason: 'no modifiers on _lastUpdated' };
+    return orJoin(raw.split(',').map((v) => dateCondition(v, sql, 'r.last_updated', "r.last_updated + interval '1 millisecond'", name)));
+  }
+  if (!sp) return { reason: 'unknown parameter' };
+  const type = sp.type as string;
+  if (!(type in supportedModifiers)) return { reason: `${type} parameters are not supported yet` };
+  const table = type;
+  if (modifier === 'missing') {
+    if (raw !== 'true' && raw !== 'false') throw badRequest(`${name}:missing must be true or false`);
+    const exists = indexExists(table, name, sql, '');
+    return raw === 'true' ? `NOT ${exists}` : exists;
+  }
+  if (modifier && !supportedModifiers[type].includes(modifier) && !(type === 'reference' && /^[A-Z]/.test(modifier))) {
+    return { reason: `modifier :${modifier} is not supported on ${type} parameters` };
+  }
+  const values = splitValues(raw);
+  if (!values.length) throw badRequest(`Parameter ${name} has no value`);
+  const matchOne = (v: string): string => {
+    switch (type) {
+      case 'token':
+        return modifier === 'text' ? `lower(s.text) LIKE ${sql.add(v.toLowerCase() + '%')}` : tokenMatch(v, sql);
+      case 'string':
+        return stringMatch(v, modifier, sql);
+      case 'reference':
+        return referenceMatch(v, modifier, sql, ctx.baseUrl, name);
+      case 'date':
+        return dateCondition(v, sql, 's.lo', 's.hi', name);
+      case 'number':
+        return numberCondition(v, sql, 's.value', name);
+      case 'quantity':
+        return quantityMatch(v, sql, name);
+      case 'uri':
+        return uriMatch(v, modifier, sql);
+      default:
+        throw new FhirError('not-supported', `Unsupported parameter type ${type}`);
+    }
+  };
+  const match = orJoin(values.map(matchOne));
+  if (type === 'token' && modifier === 'not') return `NOT ${indexExists(table, name, sql, match)}`;
+  return indexExists(table, name, sql, match);
+}
+
+/** Splits a parameter value on commas that are not escaped with a backslash. */
+export function splitValues(raw: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  for (let i = 0; i < raw.length; i++) {
+    if (raw[i] === '\\' && i + 1 < raw.length) cur += raw[++i];
+    else if (raw[i] === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += raw[i];
+  }
+  out.push(cur);
+  return out.filter((v) => v !== '');
+}
+
+function orJoin(parts: string[]): string {
+  return parts.length === 1 ? parts[0] : `(${parts.map((p) => `(${p})`).join(' OR ')})`;
+}
+
+function clampInt(raw: string | null, fallback: number, min: number, max: number, name: string): number {
+  if (raw === null || raw === '') return fallback;
+  if (!/^\d+$/.test(raw)) throw badRequest(`${name} must be a non-negative integer`);
+  return Math.max(min, Math.min(max, Number(raw)));
+}
+
+function sortClause(raw: string | null, issues: OperationOutcomeIssue[], applied: URLSearchParams, strict: boolean): string {
+  if (!raw) return 'r.last_updated DESC, r.id';
+  const keys: string[] = [];
+  for (const key of raw.split(',')) {
+    const desc = key.startsWith('-');
+    const name = desc ? key.slice(1) : key;
+    const column = name === '_lastUpdated' ? 'r.last_updated' : name === '_id' ? 'r.id' : undefined;
+    if (!column) {
+      const message = `Sorting by ${name} is not supported`;
+      if (strict) throw badRequest(message);
+      issues.push({ severity: 'warning', code: 'not-supported', diagnostics: `${message}; it was ignored` });
+      continue;
+    }
+    keys.push(`${column} ${desc ? 'DESC' : 'ASC'}`);
+  }
+  if (keys.length) applied.set('_sort', raw);
+  return [...keys, 'r.id'].join(', ');
+}

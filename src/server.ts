@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Server } from 'node:http';
+import type { Config } from './config/config.js';
+import { connectPostgres, type Database } from './db/database.js';
+import { startEmbedded } from './db/embedded.js';
+import { migrate } from './db/migrate.js';
+import { loadDefinitions } from './fhir/definitions.js';
+import { loadLocalConformance } from './fhir/profiles.js';
+import { Terminology } from './fhir/terminology.js';
+import { Validator } from './fhir/validator.js';
+import { buildCapabilityStatement } from './http/capability-statement.js';
+import type { Logger } from './logger.js';
+import { projectRoot } from './paths.js';
+import { Indexer } from './search/index-values.js';
+import { buildApp } from './app.js';
+
+export interface Running {
+  server: Server;
+  db: Database;
+  /** The port actually bound (useful when PORT=0). */
+  port: number;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  clock?: () => Date;
+  newId?: () => string;
+}
+
+/** Start order: database (embedded or external) → migrations → definitions → HTTP. */
+export async function startServer(config: Config, log: Logger, opts: StartOptions = {}): Promise<Running> {
+  const db = config.databaseUrl ? connectPostgres(config.databaseUrl, config.dbPoolSize) : await startEmbedded(config.dataDir);
+  log.info('database connected', { kind: db.kind, ...(db.kind === 'embedded' ? { dataDir: config.dataDir } : {}) });
+  try {
+    await migrate(db, log);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+
+  const local = loadLocalConformance();
+  const defs = loadDefinitions(local.searchParameters);
+  const terminology = new Terminology([...local.codeSystems, ...local.valueSets]);
+  const validator = new Validator(terminology, local.profiles);
+  const indexer = new Indexer(defs, config.baseUrl);
+  const version = (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  const capabilityStatement = buildCapabilityStatement(defs, config.baseUrl, version, [...local.profiles.keys()]);
+
+  let stopping = false;
+  const app = buildApp({
+    config,
+    db,
+    defs,
+    validator,
+    log,
+    capabilityStatement,
+    isStopping: () => stopping,
+    repoDeps: { db, validator, indexer, clock: opts.clock ?? (() => new Date()), newId: opts.newId ?? randomUUID },
+  });
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(config.port, config.host, () => resolve(s));
+    s.once('error', reject);
+  });
+  server.keepAliveTimeout = 65000;
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  log.info('listening', { url: `http://${config.host}:${port}/fhir`, baseUrl: config.baseUrl });
+
+  return {
+    server,
+    db,
+    port,
+    async stop() {
+      stopping = true;
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+        const timer = setTimeout(() => {
+          server.closeAllConnections();
+          resolve();
+        }, config.shutdownGraceMs);
+        timer.unref();
+      });
+      await db.close();
+      log.info('stopped');
+    },
+  };
+}
