@@ -3,7 +3,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { Config } from './config/config.js';
 import type { Database } from './db/database.js';
 import type { Definitions } from './fhir/definitions.js';
-import { FhirError } from './fhir/outcome.js';
+import { clientError, FhirError } from './fhir/outcome.js';
 import type { Validator } from './fhir/validator.js';
 import type { Logger } from './logger.js';
 import { dispatch } from './http/dispatch.js';
@@ -136,10 +136,8 @@ function send(res: Response, r: FhirResponse, pretty: boolean): void {
 }
 
 function sendError(res: Response, err: unknown, log: Logger, req: Request): number {
-  let e: FhirError;
-  if (err instanceof FhirError) e = err;
-  else if (isDataException(err)) e = new FhirError('invalid', `Invalid value: ${(err as Error).message}`);
-  else {
+  let e = clientError(err);
+  if (!e) {
     log.error('request failed', { method: req.method, url: req.originalUrl, error: (err as Error)?.message, stack: (err as Error)?.stack });
     e = new FhirError('exception', 'Internal server error');
   }
@@ -152,10 +150,4 @@ function sendError(res: Response, err: unknown, log: Logger, req: Request): numb
   res.setHeader('Content-Type', fhirJson);
   res.end(JSON.stringify(e.outcome));
   return e.status;
-}
-
-/** PostgreSQL class 22 (data exception): a value the client sent could not be used. */
-function isDataException(err: unknown): boolean {
-  const code = (err as { code?: unknown })?.code;
-  return typeof code === 'string' && code.startsWith('22');
 }

@@ -4,7 +4,7 @@ import { Client } from 'fhir-kit-client';
 import { loadConfig } from '../src/config/config.js';
 import { silentLogger } from '../src/logger.js';
 import { startServer, type Running, type StartOptions } from '../src/server.js';
-import { databaseUrl, ensureTemplate, templateName, withAdmin } from './test-database.js';
+import { databaseUrl, ensureTemplate, runPrefix, templateName, withAdmin } from './test-database.js';
 
 export interface TestServer {
   baseUrl: string;
@@ -18,7 +18,7 @@ export interface TestServer {
 /** Starts Serium on a fresh database cloned from the migrated template, on a free port. */
 export async function startTestServer(env: Record<string, string> = {}, opts: StartOptions = {}): Promise<TestServer> {
   await ensureTemplate();
-  const name = `serium_test_${randomBytes(6).toString('hex')}`;
+  const name = `${runPrefix}_${randomBytes(6).toString('hex')}`;
   await withAdmin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${templateName}`));
   const port = await freePort();
   const config = loadConfig({ PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl(name), DB_POOL_SIZE: '4', ...env });

@@ -5,7 +5,9 @@ import { silentLogger } from '../src/logger.js';
 
 /** The PostgreSQL server tests run against: TEST_DATABASE_URL, or the local one. */
 export const adminUrl = process.env.TEST_DATABASE_URL || 'postgres://postgres@127.0.0.1:5432/postgres';
-export const templateName = 'serium_test_template';
+/** Set by the jest global setup; every database of one run starts with this prefix. */
+export const runPrefix = `serium_test_${process.env.SERIUM_TEST_RUN ?? 'local'}`;
+export const templateName = `${runPrefix}_template`;
 
 export function databaseUrl(name: string): string {
   const u = new URL(adminUrl);

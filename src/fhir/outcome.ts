@@ -68,3 +68,16 @@ export function outcome(
 export const notFound = (what: string) => new FhirError('not-found', `${what} not found`);
 export const badRequest = (message: string, expression?: string[]) => new FhirError('invalid', message, { expression });
 export const notSupported = (message: string, status = 400) => new FhirError('not-supported', message, { status });
+
+/**
+ * Errors that are the client's fault although not raised as a FhirError: a malformed
+ * percent-encoding (URIError) or a value PostgreSQL rejected as data (SQLSTATE class 22).
+ * Anything else stays an internal error.
+ */
+export function clientError(err: unknown): FhirError | undefined {
+  if (err instanceof FhirError) return err;
+  if (err instanceof URIError) return new FhirError('invalid', 'The URL contains a malformed percent-encoding');
+  const code = (err as { code?: unknown })?.code;
+  if (typeof code === 'string' && code.startsWith('22')) return new FhirError('invalid', `Invalid value: ${(err as Error).message}`);
+  return undefined;
+}

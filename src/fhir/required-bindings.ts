@@ -21,7 +21,8 @@ function walk(value: Obj, typeName: string, path: string, terminology: Terminolo
   if (!schema) return;
   for (const [key, raw] of Object.entries(value)) {
     if (key === 'resourceType' || key.startsWith('_')) continue;
-    let element = schema.elements[key];
+    // Own properties only: "constructor" must not find Object.prototype.constructor.
+    let element = Object.hasOwn(schema.elements, key) ? schema.elements[key] : undefined;
     let type = element?.type[0]?.code;
     if (!element) {
       for (const [name, el] of Object.entries(schema.elements)) {

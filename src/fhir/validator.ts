@@ -3,10 +3,17 @@ import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medp
 import { FhirError } from './outcome.js';
 import { checkRequiredBindings } from './required-bindings.js';
 import type { Terminology } from './terminology.js';
+import { checkProfileGaps } from './profile-gaps.js';
+
+/** Issues found by the base R4 checks, and those found only by a profile's. */
+export interface ValidationResult {
+  base: OperationOutcomeIssue[];
+  profile: OperationOutcomeIssue[];
+}
 
 /**
  * Validates resources against the R4 StructureDefinitions, required bindings, and the profiles
- * in fhir-profiles/ that a resource claims in meta.profile.
+ * in fhir-profiles/ that a resource claims in meta.profile (or that $validate names).
  */
 export class Validator {
   constructor(
@@ -15,14 +22,29 @@ export class Validator {
   ) {}
 
   /** All issues found; errors and fatals make the resource invalid. */
-  issues(resource: Resource): OperationOutcomeIssue[] {
-    const issues: OperationOutcomeIssue[] = [];
-    issues.push(...run(() => validateResource(resource)));
-    issues.push(...checkRequiredBindings(resource as never, this.terminology));
-    for (const url of resource.meta?.profile ?? []) {
-      const profile = this.profiles.get(url.split('|')[0]);
-      if (!profile) {
-        issues.push({
+  issues(resource: Resource, extraProfiles: string[] = []): OperationOutcomeIssue[] {
+    const { base, profile } = this.check(resource, extraProfiles);
+    return [...base, ...profile];
+  }
+
+  /**
+   * The base checks, then each profile's. A profile run repeats the base findings (an unknown
+   * property is unknown to the profile too), so only what the base checks missed counts as the
+   * profile's own.
+   */
+  check(resource: Resource, extraProfiles: string[] = []): ValidationResult {
+    const base = dedupe([
+      ...inheritedNames(resource),
+      ...run(() => validateResource(resource)),
+      ...checkRequiredBindings(resource as never, this.terminology),
+    ]);
+    const seen = new Set(base.map(key));
+    const profile: OperationOutcomeIssue[] = [];
+    const urls = [...new Set([...(resource.meta?.profile ?? []), ...extraProfiles])];
+    for (const url of urls) {
+      const sd = this.profiles.get(url.split('|')[0]);
+      if (!sd) {
+        profile.push({
           severity: 'information',
           code: 'not-supported',
           diagnostics: `Profile ${url} is not known to this server and was not checked`,
@@ -30,30 +52,62 @@ export class Validator {
         });
         continue;
       }
-      if (profile.type !== resource.resourceType) {
-        issues.push({
+      if (sd.type !== resource.resourceType) {
+        profile.push({
           severity: 'error',
           code: 'invalid',
-          diagnostics: `Profile ${url} constrains ${profile.type}, not ${resource.resourceType}`,
+          diagnostics: `Profile ${url} constrains ${sd.type}, not ${resource.resourceType}`,
           expression: ['meta.profile'],
         });
         continue;
       }
-      for (const issue of run(() => validateResource(resource, { profile }))) {
-        issues.push({ ...issue, diagnostics: `${issue.diagnostics ?? ''} (profile ${url})`.trim() });
+      const found = [...run(() => validateResource(resource, { profile: sd })), ...checkProfileGaps(resource as never, sd)];
+      for (const issue of found) {
+        if (seen.has(key(issue))) continue;
+        seen.add(key(issue));
+        profile.push({ ...issue, diagnostics: `${issue.diagnostics ?? issue.details?.text ?? ''} (profile ${url})`.trim() });
       }
     }
-    return dedupe(issues);
+    return { base, profile: dedupe(profile) };
   }
 
-  /** Throws a 400 FhirError listing every error when the resource is invalid. */
+  /**
+   * Throws when the resource is invalid: 400 when it fails the base FHIR rules, 422 when it is
+   * valid FHIR but violates a profile it claims (R4 http.html: 422 Unprocessable Entity).
+   */
   assertValid(resource: Resource): void {
-    const issues = this.issues(resource);
-    const errors = issues.filter((i) => i.severity === 'error' || i.severity === 'fatal');
-    if (errors.length) {
-      throw new FhirError('invalid', errors.map((e) => e.diagnostics).join('; '), { issues: errors });
+    const { base, profile } = this.check(resource);
+    const isError = (i: OperationOutcomeIssue) => i.severity === 'error' || i.severity === 'fatal';
+    const baseErrors = base.filter(isError);
+    const profileErrors = profile.filter(isError);
+    if (!baseErrors.length && !profileErrors.length) return;
+    const errors = [...baseErrors, ...profileErrors];
+    const message = errors.map((e) => e.diagnostics ?? e.details?.text).join('; ');
+    if (baseErrors.length) throw new FhirError('invalid', message, { issues: errors });
+    throw new FhirError('processing', message, { issues: errors, status: 422 });
+  }
+}
+
+/**
+ * Properties named like Object.prototype members ("constructor", "toString", "__proto__") are
+ * no FHIR element, but a lookup in a plain object of element definitions finds them, so the
+ * structural validator lets them through. They are reported here.
+ */
+function inheritedNames(value: unknown, path = '', out: OperationOutcomeIssue[] = []): OperationOutcomeIssue[] {
+  if (Array.isArray(value)) {
+    value.forEach((v, i) => inheritedNames(v, `${path}[${i}]`, out));
+  } else if (value && typeof value === 'object') {
+    const here = path || String((value as { resourceType?: unknown }).resourceType ?? '');
+    for (const [k, v] of Object.entries(value)) {
+      const p = `${here}.${k}`;
+      if (k in Object.prototype) {
+        out.push({ severity: 'error', code: 'structure', details: { text: `Invalid additional property "${k}"` }, expression: [p] });
+      } else {
+        inheritedNames(v, p, out);
+      }
     }
   }
+  return out;
 }
 
 function run(fn: () => OperationOutcomeIssue[]): OperationOutcomeIssue[] {
@@ -65,12 +119,14 @@ function run(fn: () => OperationOutcomeIssue[]): OperationOutcomeIssue[] {
   }
 }
 
+const key = (i: OperationOutcomeIssue) => `${i.severity}|${i.code}|${i.details?.text ?? i.diagnostics}|${i.expression?.join(',')}`;
+
 function dedupe(issues: OperationOutcomeIssue[]): OperationOutcomeIssue[] {
   const seen = new Set<string>();
   return issues.filter((i) => {
-    const key = `${i.severity}|${i.code}|${i.diagnostics}|${i.expression?.join(',')}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
+    const k = `${key(i)}|${i.diagnostics}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
     return true;
   });
 }

@@ -19,14 +19,35 @@ export function parseBody(req: Request, raw: string | undefined): { body: unknow
   if (charset && charset !== 'utf-8' && charset !== 'utf8') {
     throw new FhirError('not-supported', `Only UTF-8 is accepted, got charset ${charset}`, { status: 415 });
   }
-  if (contentType === formType) return { body: raw, contentType };
+  if (contentType === formType) {
+    // Only a search takes a form (POST [type]/_search); everywhere else it is the wrong media type.
+    if (!/\/_search\/?$/.test(req.path)) throw new FhirError('not-supported', `Content-Type ${formType} is only accepted by _search`, { status: 415 });
+    return { body: raw, contentType };
+  }
   if (!jsonTypes.includes(contentType)) {
     throw new FhirError('not-supported', `Content-Type ${contentType} is not supported; use application/fhir+json`, { status: 415 });
   }
+  let body: unknown;
   try {
-    return { body: JSON.parse(raw), contentType };
+    body = JSON.parse(raw);
   } catch (err) {
     throw new FhirError('structure', `The body is not valid JSON: ${(err as Error).message}`);
+  }
+  checkDepth(body, maxDepth);
+  return { body, contentType };
+}
+
+/** Far deeper than any real resource, shallow enough for the recursive walks that follow. */
+export const maxDepth = 128;
+
+/** Rejects JSON nested deeper than `limit` objects and arrays, without recursing itself. */
+export function checkDepth(value: unknown, limit: number): void {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length) {
+    const [v, depth] = stack.pop() as [unknown, number];
+    if (!v || typeof v !== 'object') continue;
+    if (depth > limit) throw new FhirError('structure', `The body nests objects and arrays deeper than ${limit} levels`);
+    for (const child of Array.isArray(v) ? v : Object.values(v)) if (child && typeof child === 'object') stack.push([child, depth + 1]);
   }
 }
 

@@ -40,20 +40,33 @@ export class Repository {
     return this.q;
   }
 
-  /** The current version (possibly a deletion), or undefined when the id was never used. */
+  /**
+   * The current version (possibly a deletion), or undefined when the id was never used.
+   * With lock (inside a transaction) the resource row stays locked until commit. The lock is
+   * taken by its own statement: a locking join re-checked after a wait would pair the new
+   * resource row with the version row of the old snapshot and find nothing.
+   */
   async current(resourceType: string, id: string, lock = false): Promise<StoredVersion | undefined> {
+    if (lock) {
+      await this.q.query(`SELECT 1 FROM resource WHERE tenant = $1 AND resource_type = $2 AND id = $3 FOR UPDATE`, [
+        this.tenant,
+        resourceType,
+        id,
+      ]);
+    }
     const { rows } = await this.q.query<VersionRecord>(
       `SELECT v.resource_type, v.id, v.version_id, v.last_updated, v.deleted, v.method, v.content
          FROM resource r JOIN resource_version v
            ON v.tenant = r.tenant AND v.resource_type = r.resource_type AND v.id = r.id AND v.version_id = r.version_id
-        WHERE r.tenant = $1 AND r.resource_type = $2 AND r.id = $3${lock ? ' FOR UPDATE OF r' : ''}`,
+        WHERE r.tenant = $1 AND r.resource_type = $2 AND r.id = $3`,
       [this.tenant, resourceType, id],
     );
     return rows[0] ? fromRecord(rows[0]) : undefined;
   }
 
-  async read(resourceType: string, id: string): Promise<StoredVersion> {
-    const found = await this.current(resourceType, id);
+  /** The current live version; 404 when unknown, 410 when deleted. lock as for current(). */
+  async read(resourceType: string, id: string, lock = false): Promise<StoredVersion> {
+    const found = await this.current(resourceType, id, lock);
     if (!found) throw notFound(`${resourceType}/${id}`);
     if (found.deleted) throw deletedError(found);
     return found;
@@ -87,50 +100,68 @@ export class Repository {
    */
   async update(resource: Resource, id: string, ifMatch?: number, method: 'PUT' | 'PATCH' = 'PUT'): Promise<{ stored: StoredVersion; created: boolean }> {
     if (!idPattern.test(id)) throw new FhirError('invalid', `Invalid id "${id}"`, { expression: ['id'] });
-    for (let attempt = 0; ; attempt++) {
-      const current = await this.current(resource.resourceType, id, this.inTransaction);
-      if (ifMatch !== undefined && (!current || current.deleted || current.versionId !== ifMatch)) {
-        throw new FhirError('conflict', `Version ${ifMatch} is not the current version of ${resource.resourceType}/${id}`, { status: 412 });
-      }
-      const versionId = (current?.versionId ?? 0) + 1;
-      try {
-        const stored = await this.write(resource, id, versionId, method, current !== undefined);
-        return { stored, created: !current || current.deleted };
-      } catch (err) {
-        // A concurrent writer took this version number: read again and retry, unless the
-        // client asked for a specific version or we are inside a transaction.
-        if (!isUniqueViolation(err) || ifMatch !== undefined || this.inTransaction || attempt >= 5) throw conflictFrom(err);
-      }
-    }
+    return this.contended(resource.resourceType, id, ifMatch, async (current, repo) => {
+      const stored = await repo.write(resource, id, (current?.versionId ?? 0) + 1, method, current !== undefined);
+      return { stored, created: !current || current.deleted };
+    });
   }
 
   /** Deletes (a new version marked deleted). Returns false when there was nothing to delete. */
   async delete(resourceType: string, id: string, ifMatch?: number): Promise<boolean> {
-    for (let attempt = 0; ; attempt++) {
-      const current = await this.current(resourceType, id, this.inTransaction);
-      if (ifMatch !== undefined && (!current || current.deleted || current.versionId !== ifMatch)) {
-        throw new FhirError('conflict', `Version ${ifMatch} is not the current version of ${resourceType}/${id}`, { status: 412 });
-      }
+    return this.contended(resourceType, id, ifMatch, async (current, repo) => {
       if (!current || current.deleted) return false;
+      await writeVersion(
+        repo.q,
+        {
+          tenant: repo.tenant,
+          resourceType,
+          id,
+          versionId: current.versionId + 1,
+          lastUpdated: repo.deps.clock().toISOString(),
+          deleted: true,
+          method: 'DELETE',
+          content: null,
+        },
+        null,
+        true,
+      );
+      return true;
+    });
+  }
+
+  /**
+   * Runs a write of the next version after checking If-Match. Outside a transaction it first
+   * tries without locks; when a concurrent writer took the version number, the client's
+   * If-Match no longer holds (412), and without If-Match the write is redone in a transaction
+   * that locks the resource row, so concurrent writers queue instead of failing. Inside a
+   * transaction the row is locked from the start.
+   */
+  private async contended<T>(
+    resourceType: string,
+    id: string,
+    ifMatch: number | undefined,
+    write: (current: StoredVersion | undefined, repo: Repository) => Promise<T>,
+  ): Promise<T> {
+    const attempt = async (repo: Repository, lock: boolean) => {
+      const current = await repo.current(resourceType, id, lock);
+      if (ifMatch !== undefined && (!current || current.deleted || current.versionId !== ifMatch)) throw staleVersion(resourceType, id, ifMatch);
+      return write(current, repo);
+    };
+    if (this.inTransaction) {
       try {
-        await writeVersion(
-          this.q,
-          {
-            tenant: this.tenant,
-            resourceType,
-            id,
-            versionId: current.versionId + 1,
-            lastUpdated: this.deps.clock().toISOString(),
-            deleted: true,
-            method: 'DELETE',
-            content: null,
-          },
-          null,
-          true,
-        );
-        return true;
+        return await attempt(this, true);
       } catch (err) {
-        if (!isUniqueViolation(err) || ifMatch !== undefined || this.inTransaction || attempt >= 5) throw conflictFrom(err);
+        throw conflictFrom(err);
+      }
+    }
+    for (let tries = 0; ; tries++) {
+      try {
+        return tries === 0 ? await attempt(this, false) : await this.transaction((tx) => attempt(tx, true));
+      } catch (err) {
+        if (!isUniqueViolation(err)) throw err;
+        if (ifMatch !== undefined) throw staleVersion(resourceType, id, ifMatch);
+        // only two first writes of a new id can still collide once locked: retry a few times
+        if (tries >= 3) throw conflictFrom(err);
       }
     }
   }
@@ -151,6 +182,10 @@ export class Repository {
     );
     return new StoredVersion(resourceType, id, versionId, lastUpdated, false, json, method);
   }
+}
+
+function staleVersion(resourceType: string, id: string, ifMatch: number): FhirError {
+  return new FhirError('conflict', `Version ${ifMatch} is not the current version of ${resourceType}/${id}`, { status: 412 });
 }
 
 function deletedError(v: StoredVersion): FhirError {

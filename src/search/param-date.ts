@@ -8,7 +8,7 @@ export function dateCondition(raw: string, sql: SqlBuilder, lo: string, hi: stri
   const { prefix, value } = splitPrefix(raw);
   const range = dateRange(value);
   if (!range) throw badRequest(`Invalid date "${value}" for parameter ${name}`);
-  const vlo = sql.add(new Date(range.lo).toISOString()) + '::timestamptz';
-  const vhi = sql.add(new Date(range.hi).toISOString()) + '::timestamptz';
+  const vlo = sql.lazy(new Date(range.lo).toISOString(), '::timestamptz');
+  const vhi = sql.lazy(new Date(range.hi).toISOString(), '::timestamptz');
   return rangeCondition(prefix, lo, hi, vlo, vhi);
 }

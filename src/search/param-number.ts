@@ -15,30 +15,31 @@ export function numericCondition(prefix: Prefix, value: string, sql: SqlBuilder,
   if (!/^[-+]?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(value)) throw badRequest(`Invalid number "${value}" for parameter ${name}`);
   const n = Number(value);
   const decimals = /\.(\d+)/.exec(value.split(/[eE]/)[0])?.[1].length ?? 0;
-  const half = 0.5 * 10 ** -decimals;
-  const vlo = sql.add(String(n - half)) + '::numeric';
-  const vhi = sql.add(String(n + half)) + '::numeric';
-  const exact = sql.add(value) + '::numeric';
+  // the bounds are computed in numeric, not in binary floating point (0.7 - 0.05 is 0.6499999...)
+  const exactValue = sql.lazy(value, '::numeric');
+  const half = sql.lazy(`0.${'0'.repeat(decimals)}5`, '::numeric');
+  const vlo = () => `(${exactValue()} - ${half()})`;
+  const vhi = () => `(${exactValue()} + ${half()})`;
   switch (prefix) {
     case 'gt':
-      return `${column} > ${exact}`;
+      return `${column} > ${exactValue()}`;
     case 'lt':
-      return `${column} < ${exact}`;
+      return `${column} < ${exactValue()}`;
     case 'ge':
-      return `${column} >= ${exact}`;
+      return `${column} >= ${exactValue()}`;
     case 'le':
-      return `${column} <= ${exact}`;
+      return `${column} <= ${exactValue()}`;
     case 'sa':
-      return `${column} > ${exact}`;
+      return `${column} > ${exactValue()}`;
     case 'eb':
-      return `${column} < ${exact}`;
+      return `${column} < ${exactValue()}`;
     case 'ap': {
       const margin = Math.abs(n) * 0.1;
       return `${column} BETWEEN ${sql.add(String(n - margin))}::numeric AND ${sql.add(String(n + margin))}::numeric`;
     }
     case 'ne':
-      return `NOT (${column} >= ${vlo} AND ${column} < ${vhi})`;
+      return `NOT (${column} >= ${vlo()} AND ${column} < ${vhi()})`;
     default:
-      return `(${column} >= ${vlo} AND ${column} < ${vhi})`;
+      return `(${column} >= ${vlo()} AND ${column} < ${vhi()})`;
   }
 }

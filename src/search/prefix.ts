@@ -14,29 +14,29 @@ export function splitPrefix(raw: string): { prefix: Prefix; value: string } {
 
 /**
  * SQL for comparing a stored range [lo, hi) to a search range [vlo, vhi) with a prefix,
- * following the R4 search rules for ranges.
+ * following the R4 search rules for ranges. The search bounds are placeholders made on demand.
  */
-export function rangeCondition(prefix: Prefix, lo: string, hi: string, vlo: string, vhi: string): string {
-  const contained = `(${lo} >= ${vlo} AND ${hi} <= ${vhi})`;
+export function rangeCondition(prefix: Prefix, lo: string, hi: string, vlo: () => string, vhi: () => string): string {
+  const contained = () => `(${lo} >= ${vlo()} AND ${hi} <= ${vhi()})`;
   switch (prefix) {
     case 'eq':
-      return contained;
+      return contained();
     case 'ne':
-      return `NOT ${contained}`;
+      return `NOT ${contained()}`;
     case 'gt':
-      return `${hi} > ${vhi}`;
+      return `${hi} > ${vhi()}`;
     case 'lt':
-      return `${lo} < ${vlo}`;
+      return `${lo} < ${vlo()}`;
     case 'ge':
-      return `(${hi} > ${vhi} OR ${contained})`;
+      return `(${hi} > ${vhi()} OR ${contained()})`;
     case 'le':
-      return `(${lo} < ${vlo} OR ${contained})`;
+      return `(${lo} < ${vlo()} OR ${contained()})`;
     case 'sa':
-      return `${lo} >= ${vhi}`;
+      return `${lo} >= ${vhi()}`;
     case 'eb':
-      return `${hi} <= ${vlo}`;
+      return `${hi} <= ${vlo()}`;
     case 'ap':
-      return `(${lo} < ${vhi} AND ${hi} > ${vlo})`;
+      return `(${lo} < ${vhi()} AND ${hi} > ${vlo()})`;
     default:
       throw badRequest(`Unknown prefix ${prefix as string}`);
   }

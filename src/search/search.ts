@@ -39,6 +39,8 @@ export interface SearchResult {
   issues: OperationOutcomeIssue[];
   count: number;
   offset: number;
+  /** Whether matches exist beyond this page. */
+  more: boolean;
   /** The parameters actually applied, for self and paging links. */
   applied: URLSearchParams;
 }
@@ -82,21 +84,25 @@ export async function search(ctx: SearchContext, req: SearchRequest): Promise<Se
   const totalMode = summary === 'count' ? 'accurate' : (req.params.get('_total') ?? 'auto');
   const whereSql = where.join('\n   AND ');
   let entries: StoredVersion[] = [];
+  let more = false;
   if (summary !== 'count' && count > 0) {
+    // one row beyond the page tells whether a next page exists
     const { rows } = await ctx.q.query<VersionRecord>(
       `SELECT v.resource_type, v.id, v.version_id, v.last_updated, v.deleted, v.method, v.content
          FROM resource r JOIN resource_version v
            ON v.tenant = r.tenant AND v.resource_type = r.resource_type AND v.id = r.id AND v.version_id = r.version_id
         WHERE ${whereSql}
         ORDER BY ${order}
-        LIMIT ${sql.add(count)} OFFSET ${sql.add(offset)}`,
+        LIMIT ${sql.add(count + 1)} OFFSET ${sql.add(offset)}`,
       sql.params,
     );
-    entries = rows.map(fromRecord);
+    more = rows.length > count;
+    entries = rows.slice(0, count).map(fromRecord);
   }
   let total: number | undefined;
-  if (totalMode === 'accurate' || (totalMode === 'auto' && offset === 0 && entries.length < count)) {
-    if (totalMode === 'auto') total = entries.length;
+  const complete = !more && summary !== 'count' && count > 0 && (offset === 0 || entries.length > 0);
+  if (totalMode === 'accurate' || (totalMode === 'auto' && complete)) {
+    if (totalMode === 'auto') total = offset + entries.length;
     else {
       const { rows } = await ctx.q.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM resource r WHERE ${whereSql}`,
@@ -109,7 +115,7 @@ export async function search(ctx: SearchContext, req: SearchRequest): Promise<Se
     const v = req.params.get(k);
     if (v !== null && !applied.has(k)) applied.set(k, v);
   }
-  return { entries, total, issues, count, offset, applied };
+  return { entries, total, issues, count, offset, more, applied };
 }
 
 function buildCondition(
@@ -120,6 +126,11 @@ function buildCondition(
   raw: string,
   sql: SqlBuilder,
 ): string | { reason: string } {
+  if ((name === '_id' || name === '_lastUpdated') && modifier === 'missing') {
+    // every resource has an id and a lastUpdated
+    if (raw !== 'true' && raw !== 'false') throw badRequest(`${name}:missing must be true or false`);
+    return raw === 'true' ? 'false' : 'true';
+  }
   if (name === '_id') {
     if (modifier) return { reason: 'no modifiers on _id' };
     return `r.id = ANY(${sql.add(raw.split(','))}::text[])`;

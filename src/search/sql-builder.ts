@@ -6,6 +6,15 @@ export class SqlBuilder {
     this.params.push(value);
     return `$${this.params.length}`;
   }
+
+  /**
+   * A placeholder that joins the parameters only when first used: PostgreSQL cannot type a
+   * parameter that no clause refers to, and fails the whole statement.
+   */
+  lazy(value: unknown, cast = ''): () => string {
+    let placeholder: string | undefined;
+    return () => (placeholder ??= this.add(value) + cast);
+  }
 }
 
 /** A condition on one search index table, correlated to the outer resource row `r`. */

@@ -1,5 +1,5 @@
 import type { Bundle, BundleEntry, BundleEntryResponse, OperationOutcome, Resource } from '@medplum/fhirtypes';
-import { badRequest, FhirError } from '../../fhir/outcome.js';
+import { badRequest, clientError, FhirError } from '../../fhir/outcome.js';
 import type { Repository } from '../../repository/repository.js';
 import { StoredVersion } from '../../repository/stored.js';
 import { conditionalMatches, conditionQuery } from '../conditional.js';
@@ -36,15 +36,40 @@ export const batch: Handler = async (req, ctx) => {
   if (bundle.type !== 'batch' && bundle.type !== 'transaction') {
     throw badRequest(`Bundle.type must be batch or transaction, got "${bundle.type}"`, ['Bundle.type']);
   }
-  const entries = (bundle.entry ?? []).map((e, i) => parseEntry(e, i, ctx.baseUrl));
-  if (bundle.type === 'batch') return runBatch(entries, req, ctx);
+  if (bundle.entry !== undefined && !Array.isArray(bundle.entry)) throw badRequest('Bundle.entry must be an array', ['Bundle.entry']);
+  const raw = bundle.entry ?? [];
+  if (bundle.type === 'batch') {
+    // A malformed batch entry fails alone, like any other batch entry.
+    const parsed = raw.map((e, i) => {
+      try {
+        return parseEntry(e, i, ctx.baseUrl);
+      } catch (err) {
+        return err;
+      }
+    });
+    return runBatch(parsed, req, ctx);
+  }
+  const entries = raw.map((e, i) => parseEntry(e, i, ctx.baseUrl));
   return ctx.repo.transaction((repo) => runTransaction(entries, req, { ...ctx, repo }));
 };
 
+const methods = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE']);
+
 function parseEntry(e: BundleEntry, index: number, baseUrl: string): Entry {
   const where = `Bundle.entry[${index}]`;
+  if (!e || typeof e !== 'object' || Array.isArray(e)) throw badRequest(`${where} must be an object`, [where]);
   const r = e.request;
-  if (!r?.method || !r.url) throw badRequest(`${where}.request needs a method and a url`, [`${where}.request`]);
+  if (!r || typeof r !== 'object' || typeof r.method !== 'string' || typeof r.url !== 'string' || !r.url) {
+    throw badRequest(`${where}.request needs a method and a url`, [`${where}.request`]);
+  }
+  if (!methods.has(r.method)) throw badRequest(`${where}.request.method "${r.method}" is not an HTTP verb FHIR defines`, [`${where}.request.method`]);
+  if (e.resource !== undefined && (!e.resource || typeof e.resource !== 'object' || Array.isArray(e.resource))) {
+    throw badRequest(`${where}.resource must be a resource`, [`${where}.resource`]);
+  }
+  for (const h of ['ifMatch', 'ifNoneMatch', 'ifNoneExist', 'ifModifiedSince'] as const) {
+    if (r[h] !== undefined && typeof r[h] !== 'string') throw badRequest(`${where}.request.${h} must be a string`, [`${where}.request.${h}`]);
+  }
+  if (e.fullUrl !== undefined && typeof e.fullUrl !== 'string') throw badRequest(`${where}.fullUrl must be a string`, [`${where}.fullUrl`]);
   let url = r.url.startsWith(baseUrl + '/') ? r.url.slice(baseUrl.length + 1) : r.url.replace(/^\/+/, '');
   const q = url.indexOf('?');
   const query = q >= 0 ? url.slice(q + 1) : '';
@@ -60,14 +85,26 @@ function parseEntry(e: BundleEntry, index: number, baseUrl: string): Entry {
   };
 }
 
+function isEntry(e: unknown): e is Entry {
+  return !!e && typeof e === 'object' && 'method' in e && 'path' in e;
+}
+
 function toRequest(e: Entry, outer: FhirRequest): FhirRequest {
   if (e.method === 'POST' && e.path === '') throw badRequest(`Bundle.entry[${e.index}] cannot nest a batch or transaction`);
   let body: unknown = e.resource;
   let contentType: string | undefined;
   if (e.method === 'PATCH' && e.resource?.resourceType === 'Binary') {
-    const bin = e.resource as { data?: string; contentType?: string };
-    body = JSON.parse(Buffer.from(bin.data ?? '', 'base64').toString('utf8'));
-    contentType = bin.contentType;
+    const bin = e.resource as { data?: unknown; contentType?: unknown };
+    const where = `Bundle.entry[${e.index}].resource.data`;
+    if (typeof bin.data !== 'string' || !/^[A-Za-z0-9+/\s]*={0,2}\s*$/.test(bin.data)) {
+      throw badRequest('A PATCH entry needs a Binary with base64 data holding a JSON Patch', [where]);
+    }
+    try {
+      body = JSON.parse(Buffer.from(bin.data, 'base64').toString('utf8'));
+    } catch {
+      throw badRequest('The Binary data of a PATCH entry is not a base64-encoded JSON Patch', [where]);
+    }
+    contentType = typeof bin.contentType === 'string' ? bin.contentType : undefined;
   }
   return {
     method: e.method === 'HEAD' ? 'GET' : e.method,
@@ -89,7 +126,8 @@ function responseEntry(res: FhirResponse, req: FhirRequest, ctx: HandlerContext)
   else if (h['Last-Modified']) response.lastModified = new Date(h['Last-Modified']).toISOString();
   const entry: BundleEntry = { response };
   const body = res.body instanceof StoredVersion ? res.body.resource : res.body;
-  if (body?.resourceType === 'OperationOutcome' && res.status >= 300) response.outcome = body;
+  // An OperationOutcome a write answers with (a DELETE's, or an error) is the entry's outcome, not a resource.
+  if (body?.resourceType === 'OperationOutcome' && (res.status >= 300 || req.method !== 'GET')) response.outcome = body;
   else if (body) {
     if (res.body instanceof StoredVersion) entry.fullUrl = `${ctx.baseUrl}/${res.body.resourceType}/${res.body.id}`;
     if (body.resourceType === 'OperationOutcome' && returnPreference(req) === 'OperationOutcome') response.outcome = body;
@@ -99,26 +137,27 @@ function responseEntry(res: FhirResponse, req: FhirRequest, ctx: HandlerContext)
 }
 
 function failureEntry(err: unknown): BundleEntry {
-  const status = err instanceof FhirError ? err.status : 500;
-  const outcome: OperationOutcome =
-    err instanceof FhirError
-      ? err.outcome
-      : { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: 'Internal error' }] };
+  const known = clientError(err);
+  const status = known ? known.status : 500;
+  const outcome: OperationOutcome = known
+    ? known.outcome
+    : { resourceType: 'OperationOutcome', issue: [{ severity: 'error', code: 'exception', diagnostics: 'Internal error' }] };
   return { response: { status: `${status} ${reason[status] ?? ''}`.trim(), outcome } };
 }
 
 /** Batch: each entry on its own; one failing does not stop the others. */
-async function runBatch(entries: Entry[], outer: FhirRequest, ctx: HandlerContext): Promise<FhirResponse> {
+async function runBatch(entries: (Entry | unknown)[], outer: FhirRequest, ctx: HandlerContext): Promise<FhirResponse> {
   const out: BundleEntry[] = [];
   for (const e of entries) {
     try {
+      if (!isEntry(e)) throw e;
       const req = toRequest(e, outer);
       out.push(responseEntry(await ctx.dispatch(req, ctx), req, ctx));
     } catch (err) {
       out.push(failureEntry(err));
     }
   }
-  return { status: 200, body: { resourceType: 'Bundle', type: 'batch-response', entry: out } };
+  return { status: 200, body: { resourceType: 'Bundle', type: 'batch-response', ...(out.length ? { entry: out } : {}) } };
 }
 
 /** Transaction: all entries in one database transaction; any failure undoes everything. */
@@ -126,11 +165,14 @@ async function runTransaction(entries: Entry[], outer: FhirRequest, ctx: Handler
   const repo = ctx.repo;
   const placeholders = new Map<string, string>();
   const fail = (e: Entry, err: unknown): never => {
-    if (err instanceof FhirError) {
-      const issues = err.outcome.issue.map((i) => ({ ...i, diagnostics: `Bundle.entry[${e.index}]: ${i.diagnostics ?? ''}` }));
-      throw new FhirError('processing', issues[0].diagnostics ?? '', { status: err.status, issues, headers: err.headers });
-    }
-    throw err;
+    const known = clientError(err);
+    if (!known) throw err;
+    const issues = known.outcome.issue.map((i) => ({
+      ...i,
+      diagnostics: `Bundle.entry[${e.index}]: ${i.diagnostics ?? i.details?.text ?? ''}`,
+      ...(i.expression ? { expression: i.expression.map((x) => inBundle(x, e)) } : {}),
+    }));
+    throw new FhirError('processing', issues[0].diagnostics, { status: known.status, issues, headers: known.headers });
   };
   const fullUrls = new Set<string>();
   for (const e of entries) {
@@ -179,6 +221,18 @@ async function runTransaction(entries: Entry[], outer: FhirRequest, ctx: Handler
     }
   }
 
+  // No two writes may act on the same resource (R4 http.html#trules).
+  const targets = new Map<string, number>();
+  for (const e of sorted) {
+    let target: string | undefined;
+    if (e.method === 'POST' && !e.existing) target = `${e.path}/${e.newId}`;
+    else if ((e.method === 'PUT' || e.method === 'PATCH' || e.method === 'DELETE') && !e.query) target = e.path;
+    if (!target) continue;
+    const other = targets.get(target);
+    if (other !== undefined) fail(e, badRequest(`Bundle.entry[${other}] and Bundle.entry[${e.index}] both change ${target}`, [`Bundle.entry[${e.index}].request.url`]));
+    targets.set(target, e.index);
+  }
+
   // Rewrite placeholders and conditional references in every resource.
   for (const e of sorted) {
     if (!e.resource) continue;
@@ -207,10 +261,24 @@ async function runTransaction(entries: Entry[], outer: FhirRequest, ctx: Handler
   }
   for (const e of sorted.filter((x) => order[x.method] === 2)) await run(e);
   for (const e of sorted.filter((x) => order[x.method] === 3)) await run(e);
-  for (const e of sorted.filter((x) => order[x.method] === undefined)) fail(e, badRequest(`Unsupported method ${e.method}`));
 
   const out = entries.map((e) => results.get(e.index) as BundleEntry);
-  return { status: 200, body: { resourceType: 'Bundle', type: 'transaction-response', entry: out } };
+  // FHIR JSON has no empty arrays: an empty bundle answers with no entry at all.
+  return { status: 200, body: { resourceType: 'Bundle', type: 'transaction-response', ...(out.length ? { entry: out } : {}) } };
+}
+
+/**
+ * An entry's issue path, relative to the posted Bundle: "Observation.status" in entry 2 becomes
+ * "Bundle.entry[2].resource.status". Paths already relative to the Bundle stay as they are.
+ */
+function inBundle(expression: string, e: Entry): string {
+  if (expression.startsWith('Bundle.entry[')) return expression;
+  const type = e.resource?.resourceType;
+  if (!type || e.method === 'PATCH') return expression;
+  if (expression === type) return `Bundle.entry[${e.index}].resource`;
+  if (expression.startsWith(`${type}.`)) return `Bundle.entry[${e.index}].resource${expression.slice(type.length)}`;
+  if (/^[a-z][A-Za-z0-9]*(\[\d+\])?(\.[a-z][A-Za-z0-9]*(\[\d+\])?)*$/.test(expression)) return `Bundle.entry[${e.index}].resource.${expression}`;
+  return expression;
 }
 
 function rewriteQuery(query: string, placeholders: Map<string, string>): string {
@@ -224,8 +292,9 @@ async function resolveConditionalReference(ref: string, ctx: HandlerContext, rep
   if (!ctx.defs.resourceTypes.has(type)) throw badRequest(`Conditional reference ${ref} names an unknown type`);
   const matches = await conditionalMatches(ctx, repo, type, conditionQuery(query));
   if (matches.length !== 1) {
+    // None is a reference to nothing (400); several cannot be told apart (412, as for conditional writes).
     throw new FhirError(matches.length ? 'multiple-matches' : 'not-found', `Conditional reference ${ref} matched ${matches.length ? 'more than one' : 'no'} resource`, {
-      status: matches.length ? 412 : 404,
+      status: matches.length ? 412 : 400,
     });
   }
   return `${type}/${matches[0].id}`;

@@ -21,7 +21,7 @@ export const history: Handler = async (req, ctx) => {
   if (id) where.push(`v.id = ${sql.add(id)}`);
 
   const q = req.query;
-  const till = q.get('_till') ?? new Date().toISOString();
+  const till = q.get('_till') ?? ctx.repo.deps.clock().toISOString();
   if (Number.isNaN(Date.parse(till))) throw badRequest('_till must be an instant');
   where.push(`v.last_updated <= ${sql.add(till)}::timestamptz`);
   const since = q.get('_since');
@@ -51,16 +51,24 @@ export const history: Handler = async (req, ctx) => {
   const nextUpdated = at
     ? `, lead(v.last_updated) OVER (PARTITION BY v.tenant, v.resource_type, v.id ORDER BY v.version_id) AS next_updated`
     : '';
+  const versions = `SELECT v.resource_type, v.id, v.version_id, v.last_updated, v.deleted, v.method, v.content${nextUpdated}
+         FROM resource_version v WHERE ${where.join(' AND ')}`;
+  const filterParams = [...sql.params];
   const { rows } = await ctx.repo.queryable.query<VersionRecord & { total: number }>(
-    `SELECT h.*, count(*) OVER () AS total FROM (
-       SELECT v.resource_type, v.id, v.version_id, v.last_updated, v.deleted, v.method, v.content${nextUpdated}
-         FROM resource_version v WHERE ${where.join(' AND ')}
-     ) h ${atFilter}
+    `SELECT h.*, count(*) OVER () AS total FROM (${versions}) h ${atFilter}
      ORDER BY h.last_updated DESC, h.resource_type, h.id, h.version_id DESC
      LIMIT ${sql.add(count)} OFFSET ${sql.add(offset)}`,
     sql.params,
   );
-  const total = rows[0]?.total ?? 0;
+  let total = rows[0]?.total ?? 0;
+  if (!rows.length && (count === 0 || offset > 0)) {
+    // an empty page (_count=0, or past the end) carries no window count: count separately
+    const counted = await ctx.repo.queryable.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (${versions}) h ${atFilter}`,
+      filterParams,
+    );
+    total = counted.rows[0].n;
+  }
   const entries: BundleEntry[] = rows.map((r) => {
     const v = fromRecord(r);
     const url = `${v.resourceType}/${v.id}`;
@@ -82,7 +90,7 @@ export const history: Handler = async (req, ctx) => {
     resourceType: 'Bundle',
     type: 'history',
     total,
-    link: pageLinks(`${ctx.baseUrl}/${path}`, params, offset, count, offset + count < total),
+    link: pageLinks(`${ctx.baseUrl}/${path}`, params, offset, count, count > 0 && offset + count < total),
     entry: entries,
   };
   return { status: 200, body: bundle };

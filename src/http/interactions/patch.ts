@@ -22,22 +22,35 @@ export const conditionalPatch: Handler = async (req, ctx) => {
   });
 };
 
+/**
+ * Reads, patches and writes under a lock on the resource row, so concurrent patches apply one
+ * after the other to the version each finds, instead of failing on each other's version.
+ */
 async function patchOne(req: FhirRequest, ctx: HandlerContext, repo: Repository, type: string, id: string) {
   const operations = req.body;
   if (!Array.isArray(operations)) throw badRequest('A JSON Patch body must be an array of operations');
-  const current = await repo.read(type, id);
-  if (req.headers.ifMatch && parseVersionTag(req.headers.ifMatch, 'If-Match') !== current.versionId) {
-    throw new FhirError('conflict', `Version ${req.headers.ifMatch} is not the current version of ${type}/${id}`, { status: 412 });
-  }
-  const patched = applyJsonPatch(current.resource as Resource, operations);
-  if (patched.resourceType !== type) throw badRequest('A patch cannot change the resource type', ['resourceType']);
-  if (patched.id !== id) throw badRequest('A patch cannot change the resource id', ['id']);
-  const { stored } = await repo.update(patched, id, current.versionId, 'PATCH');
-  return writeResponse(req, 200, stored, ctx.baseUrl, `Patched ${type}/${id}`);
+  const ifMatch = req.headers.ifMatch ? parseVersionTag(req.headers.ifMatch, 'If-Match') : undefined;
+  return repo.transaction(async (tx) => {
+    const current = await tx.read(type, id, true);
+    if (ifMatch !== undefined && ifMatch !== current.versionId) {
+      throw new FhirError('conflict', `Version ${req.headers.ifMatch} is not the current version of ${type}/${id}`, { status: 412 });
+    }
+    const patched = applyJsonPatch(current.resource as Resource, operations);
+    if (patched.resourceType !== type) throw badRequest('A patch cannot change the resource type', ['resourceType']);
+    if (patched.id !== id) throw badRequest('A patch cannot change the resource id', ['id']);
+    const { stored } = await tx.update(patched, id, current.versionId, 'PATCH');
+    return writeResponse(req, 200, stored, ctx.baseUrl, `Patched ${type}/${id}`);
+  });
 }
 
 function applyJsonPatch(resource: Resource, operations: unknown[]): Resource {
-  const problem = fjp.validate(operations as fjp.Operation[], resource);
+  let problem: fjp.JsonPatchError | undefined;
+  try {
+    problem = fjp.validate(operations as fjp.Operation[], resource);
+  } catch (err) {
+    // fast-json-patch throws a plain TypeError for paths through __proto__ or constructor/prototype
+    throw badRequest(`JSON Patch refused: ${(err as Error).message.split('\n')[0]}`);
+  }
   if (problem) {
     const op = problem.operation as { op?: string; path?: string } | undefined;
     const expression = op?.path ? [op.path] : undefined;

@@ -30,12 +30,11 @@ export const searchType: Handler = async (req, ctx) => {
   if (result.issues.length) {
     entry.push({ resource: { resourceType: 'OperationOutcome', issue: result.issues }, search: { mode: 'outcome' } });
   }
-  const hasNext = result.entries.length === result.count && (result.total === undefined || result.offset + result.count < result.total);
   const bundle: Bundle = {
     resourceType: 'Bundle',
     type: 'searchset',
     ...(result.total !== undefined ? { total: result.total } : {}),
-    link: pageLinks(`${ctx.baseUrl}/${type}`, result.applied, result.offset, result.count, hasNext && result.count > 0),
+    link: pageLinks(`${ctx.baseUrl}/${type}`, result.applied, result.offset, result.count, result.more),
     entry,
   };
   return { status: 200, body: bundle };

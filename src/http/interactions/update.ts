@@ -31,6 +31,12 @@ export const conditionalUpdate: Handler = async (req, ctx) => {
     } else {
       id = body.id ?? ctx.repo.deps.newId();
       if (!idPattern.test(id)) throw badRequest(`Invalid id "${id}"`, ['id']);
+      // With no match, an id in the body asks for update-as-create; overwriting a live resource
+      // the criteria did not select would be neither (R5 http.html#cond-update makes this 409).
+      const existing = body.id === undefined ? undefined : await repo.current(type, id);
+      if (existing && !existing.deleted) {
+        throw new FhirError('conflict', `${type}/${id} exists but does not match the criteria; nothing was written`);
+      }
     }
     const resource = { ...body, id };
     const ifMatch = req.headers.ifMatch ? parseVersionTag(req.headers.ifMatch, 'If-Match') : undefined;
