@@ -1,130 +1,115 @@
 /**
- * CRUD benchmark: starts Serium (compiled, `npm run build` first) as its own process against a
- * fresh PostgreSQL database, drives it over HTTP with concurrency, and prints throughput and
- * latency per phase, the server's peak RSS, and the same rows inserted straight into
- * PostgreSQL for comparison. Settings: BENCH_N, BENCH_CONCURRENCY, BENCH_PG (admin URL).
+ * CRUD benchmark. Starts Serium (compiled: `npm run build` first) as its own process on a fresh
+ * PostgreSQL database and drives it with wrk (Debian package `wrk`, a C load generator, so the
+ * client costs little of the two cores): create, read, create+read 50/50 and search, each for
+ * BENCH_SECONDS. Prints throughput, p50/p99 latency, the server's peak RSS, and the same rows
+ * inserted straight into PostgreSQL for comparison.
+ * Settings: BENCH_SECONDS (10), BENCH_CONCURRENCY (32), BENCH_PG (admin URL), BENCH_PROFILE=1
+ * (every Observation claims the R4 heart-rate profile, validated on write), BENCH_KEEP=1.
  */
-import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 
-const N = Number(process.env.BENCH_N ?? 20000);
+const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const C = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const admin = process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-const dbName = 'serium_bench';
 const port = Number(process.env.BENCH_PORT ?? 18080);
-const base = `http://127.0.0.1:${port}/fhir`;
-
+const withProfile = process.env.BENCH_PROFILE === '1';
+const luaDir = join(dirname(fileURLToPath(import.meta.url)), 'wrk');
+const dbName = 'serium_bench';
 const dbUrl = (() => {
   const u = new URL(admin);
   u.pathname = '/' + dbName;
   return u.toString();
 })();
 
-async function adminQuery(sql: string): Promise<void> {
-  const c = new pg.Client({ connectionString: admin });
+async function sql<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
   await c.connect();
-  await c.query(sql);
-  await c.end();
-}
-
-function observation(i: number): Record<string, unknown> {
-  const minute = new Date(Date.UTC(2026, 0, 1) + i * 60000).toISOString();
-  return {
-    resourceType: 'Observation',
-    meta: { profile: ['http://hl7.org/fhir/StructureDefinition/heartrate'] },
-    status: 'final',
-    category: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code: 'vital-signs' }] }],
-    code: { coding: [{ system: 'http://loinc.org', code: '8867-4', display: 'Heart rate' }] },
-    subject: { reference: `Patient/bench-${i % 100}` },
-    effectiveDateTime: minute,
-    valueQuantity: { value: 60 + (i % 40), unit: '/min', system: 'http://unitsofmeasure.org', code: '/min' },
-  };
+  try {
+    return (await c.query(text, params)).rows as T[];
+  } finally {
+    await c.end();
+  }
 }
 
 interface Phase {
   name: string;
-  ops: number;
-  seconds: number;
+  requests: number;
+  perSecond: number;
   p50: number;
   p99: number;
   errors: number;
 }
 
-async function runPhase(name: string, ops: number, op: (i: number) => Promise<boolean>): Promise<Phase> {
+const ms = (s: string) => {
+  const m = /([\d.]+)(us|ms|s)/.exec(s);
+  if (!m) return NaN;
+  return Number(m[1]) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[m[2]];
+};
+
+function wrk(name: string, script: string, path: string, env: Record<string, string> = {}): Phase {
+  const out = execFileSync('wrk', ['-t2', `-c${C}`, `-d${seconds}s`, '--latency', '-s', join(luaDir, script), `http://127.0.0.1:${port}${path}`], {
+    env: { ...process.env, BENCH_LUA_DIR: luaDir, ...env },
+    encoding: 'utf8',
+  });
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
+  const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) + Number(/Socket errors: .*?(\d+)/.exec(out)?.[1] ?? 0);
+  return {
+    name,
+    requests,
+    perSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
+    p50: ms(/ 50%\s+(\S+)/.exec(out)?.[1] ?? ''),
+    p99: ms(/ 99%\s+(\S+)/.exec(out)?.[1] ?? ''),
+    errors,
+  };
+}
+
+/** The created rows again, inserted straight into PostgreSQL by C connections, one row per statement. */
+async function directInserts(rows: string[]): Promise<Phase> {
+  const pool = new pg.Pool({ connectionString: dbUrl, max: C });
+  await pool.query(`CREATE TABLE bench_direct (LIKE resource_version_observation)`);
   const latencies: number[] = [];
   let next = 0;
-  let errors = 0;
   const started = performance.now();
   await Promise.all(
     Array.from({ length: C }, async () => {
-      while (next < ops) {
+      while (next < rows.length) {
         const i = next++;
         const t = performance.now();
-        const ok = await op(i).catch(() => false);
+        await pool.query(
+          `INSERT INTO bench_direct (tenant, resource_type, id, version_id, last_updated, deleted, method, content)
+           VALUES ('default', 'Observation', $1, 1, now(), false, 'POST', $2)`,
+          [`d${i}`, rows[i]],
+        );
         latencies.push(performance.now() - t);
-        if (!ok) errors++;
       }
     }),
   );
-  const seconds = (performance.now() - started) / 1000;
+  const elapsed = (performance.now() - started) / 1000;
+  await pool.end();
   latencies.sort((a, b) => a - b);
   const pct = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * p))];
-  return { name, ops, seconds, p50: pct(0.5), p99: pct(0.99), errors };
-}
-
-const json = { 'content-type': 'application/fhir+json' };
-const ids: string[] = [];
-
-async function create(i: number): Promise<boolean> {
-  const r = await fetch(`${base}/Observation`, { method: 'POST', headers: { ...json, prefer: 'return=minimal' }, body: JSON.stringify(observation(i)) });
-  await r.arrayBuffer();
-  const loc = r.headers.get('location');
-  if (loc) ids.push(loc.split('/')[loc.split('/').length - 3]);
-  return r.status === 201;
-}
-
-async function read(i: number): Promise<boolean> {
-  const r = await fetch(`${base}/Observation/${ids[(i * 7919) % ids.length]}`);
-  await r.arrayBuffer();
-  return r.status === 200;
-}
-
-async function searchOne(i: number): Promise<boolean> {
-  const day = new Date(Date.UTC(2026, 0, 1) + (i % 10) * 86400000).toISOString().slice(0, 10);
-  const r = await fetch(`${base}/Observation?subject=Patient/bench-${i % 100}&code=http://loinc.org|8867-4&date=ge${day}&date=lt${day}T12:00:00Z&_count=20`);
-  await r.arrayBuffer();
-  return r.status === 200;
-}
-
-/** The same rows, inserted straight into PostgreSQL by C connections, one row per statement. */
-async function directInserts(): Promise<Phase> {
-  const pool = new pg.Pool({ connectionString: dbUrl, max: C });
-  await pool.query(`CREATE TABLE bench_direct (LIKE resource_version_observation)`);
-  const rows = Array.from({ length: N }, (_, i) => JSON.stringify({ ...observation(i), id: `d${i}` }));
-  const phase = await runPhase('direct INSERT (PostgreSQL alone)', N, async (i) => {
-    await pool.query(
-      `INSERT INTO bench_direct (tenant, resource_type, id, version_id, last_updated, deleted, method, content)
-       VALUES ('default', 'Observation', $1, 1, now(), false, 'POST', $2)`,
-      [`d${i}`, rows[i]],
-    );
-    return true;
-  });
-  await pool.end();
-  return phase;
+  return { name: 'direct INSERT, PostgreSQL alone', requests: rows.length, perSecond: rows.length / elapsed, p50: pct(0.5), p99: pct(0.99), errors: 0 };
 }
 
 function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 }
 
 async function main(): Promise<void> {
-  await adminQuery(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
-  await adminQuery(`CREATE DATABASE ${dbName}`);
+  if (spawnSync('wrk', ['--version']).error) {
+    console.error('wrk is not installed: apt-get install wrk');
+    process.exit(1);
+  }
+  await sql(admin, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+  await sql(admin, `CREATE DATABASE ${dbName}`);
   const server = spawn(process.execPath, ['dist/src/main.js'], {
-    env: { ...process.env, DATABASE_URL: dbUrl, PORT: String(port), LOG_LEVEL: 'warn', DB_POOL_SIZE: String(Math.min(C, 20)) },
+    env: { ...process.env, DATABASE_URL: dbUrl, PORT: String(port), LOG_LEVEL: 'warn', DB_POOL_SIZE: '16' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   try {
@@ -138,29 +123,38 @@ async function main(): Promise<void> {
     }
     let peakRss = 0;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(server.pid as number))), 100);
-    const phases: Phase[] = [];
-    phases.push(await runPhase('create (POST Observation)', N, create));
-    phases.push(await runPhase('read (GET Observation/id)', N, read));
-    phases.push(await runPhase('create+read 50/50', N, (i) => (i % 2 ? read(i) : create(N + i))));
-    phases.push(await runPhase('search (subject+code+date range)', Math.min(N, 5000), searchOne));
+    const env = { BENCH_PROFILE: withProfile ? '1' : '0' };
+    const phases: Phase[] = [wrk('create (POST Observation)', 'create.lua', '/fhir/Observation', env)];
+    // A bulk load leaves fresh tables without planner statistics and with autovacuum about to
+    // start on all of them; settle that first so the next phases measure the steady state.
+    await sql(dbUrl, 'VACUUM ANALYZE');
+    const idsFile = join(mkdtempSync(join(tmpdir(), 'serium-bench-')), 'ids.txt');
+    const ids = await sql<{ id: string }>(dbUrl, `SELECT id FROM resource WHERE resource_type = 'Observation' ORDER BY random() LIMIT 20000`);
+    writeFileSync(idsFile, ids.map((r) => r.id).join('\n') + '\n');
+    phases.push(wrk('read (GET Observation/id)', 'read.lua', '/', { ...env, BENCH_IDS: idsFile }));
+    phases.push(wrk('create+read 50/50', 'mixed.lua', '/', { ...env, BENCH_IDS: idsFile }));
+    phases.push(wrk('search (subject+code+one day)', 'search.lua', '/'));
     clearInterval(sampler);
-    phases.push(await directInserts());
+    const created = await sql<{ content: string }>(dbUrl, `SELECT content FROM resource_version WHERE resource_type = 'Observation' LIMIT 20000`);
+    phases.push(await directInserts(created.map((r) => r.content)));
+    const [{ n }] = await sql<{ n: number }>(dbUrl, `SELECT count(*)::int AS n FROM resource WHERE resource_type = 'Observation'`);
 
     console.log(`\nSerium CRUD benchmark, ${new Date().toISOString().slice(0, 10)}`);
-    console.log(`machine: ${cpus().length} x ${cpus()[0]?.model}, ${Math.round(totalmem() / 2 ** 30)} GiB; node ${process.version}; N=${N}, concurrency=${C}`);
-    console.log('| phase | requests | req/s | p50 ms | p99 ms | errors |');
+    console.log(
+      `machine: ${cpus().length} x ${cpus()[0]?.model}, ${Math.round(totalmem() / 2 ** 30)} GiB; node ${process.version}; ` +
+        `wrk 2 threads, ${C} connections, ${seconds} s per phase; Observations ${withProfile ? 'claim the heart-rate profile' : 'claim no profile'}; ${n} stored at the end`,
+    );
+    console.log('\n| phase | requests | req/s | p50 ms | p99 ms | errors |');
     console.log('|---|---:|---:|---:|---:|---:|');
     for (const p of phases) {
-      console.log(`| ${p.name} | ${p.ops} | ${Math.round(p.ops / p.seconds)} | ${p.p50.toFixed(2)} | ${p.p99.toFixed(2)} | ${p.errors} |`);
+      console.log(`| ${p.name} | ${p.requests} | ${Math.round(p.perSecond)} | ${p.p50.toFixed(2)} | ${p.p99.toFixed(2)} | ${p.errors} |`);
     }
-    const createRate = phases[0].ops / phases[0].seconds;
-    const directRate = phases[4].ops / phases[4].seconds;
-    console.log(`\nserver peak RSS during load: ${peakRss.toFixed(0)} MB`);
-    console.log(`create throughput is ${((100 * createRate) / directRate).toFixed(1)}% of PostgreSQL's single-row INSERT rate on the same rows`);
+    console.log(`\nserver peak RSS during the HTTP phases: ${peakRss.toFixed(0)} MB`);
+    console.log(`create throughput is ${((100 * phases[0].perSecond) / phases[4].perSecond).toFixed(1)}% of PostgreSQL's own single-row INSERT rate for the same rows`);
   } finally {
     server.kill('SIGTERM');
     await new Promise((r) => server.once('exit', r));
-    await adminQuery(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
+    if (process.env.BENCH_KEEP !== '1') await sql(admin, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
   }
 }
 

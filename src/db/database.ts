@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import pg from 'pg';
 
 export interface QueryResult<T> {
@@ -5,9 +6,26 @@ export interface QueryResult<T> {
   rowCount: number | null;
 }
 
+export interface QueryOptions {
+  /**
+   * Run as a named prepared statement, so PostgreSQL plans it once per connection. For the hot,
+   * fixed-shape statements only: every distinct text becomes a statement on every connection.
+   */
+  prepare?: boolean;
+}
+
 /** Anything that runs SQL: the pool or a client inside a transaction. */
 export interface Queryable {
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<QueryResult<T>>;
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[], options?: QueryOptions): Promise<QueryResult<T>>;
+}
+
+const statementNames = new Map<string, string>();
+
+function toConfig(sql: string, params: unknown[] | undefined, options: QueryOptions | undefined): pg.QueryConfig {
+  if (!options?.prepare) return { text: sql, values: params };
+  let name = statementNames.get(sql);
+  if (!name) statementNames.set(sql, (name = `s${createHash('sha1').update(sql).digest('hex').slice(0, 16)}`));
+  return { name, text: sql, values: params };
 }
 
 export interface Database extends Queryable {
@@ -25,12 +43,12 @@ pg.types.setTypeParser(20, (v) => Number(v));
 export function createPoolDatabase(pool: pg.Pool, kind: Database['kind'], onClose?: () => Promise<void>): Database {
   return {
     kind,
-    query: (sql, params) => pool.query(sql, params as unknown[]) as never,
+    query: (sql, params, options) => pool.query(toConfig(sql, params, options)) as never,
     async transaction(fn) {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const result = await fn({ query: (sql, params) => client.query(sql, params as unknown[]) as never });
+        const result = await fn({ query: (sql, params, options) => client.query(toConfig(sql, params, options)) as never });
         await client.query('COMMIT');
         return result;
       } catch (err) {

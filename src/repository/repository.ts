@@ -48,11 +48,11 @@ export class Repository {
    */
   async current(resourceType: string, id: string, lock = false): Promise<StoredVersion | undefined> {
     if (lock) {
-      await this.q.query(`SELECT 1 FROM resource WHERE tenant = $1 AND resource_type = $2 AND id = $3 FOR UPDATE`, [
-        this.tenant,
-        resourceType,
-        id,
-      ]);
+      await this.q.query(
+        `SELECT 1 FROM resource WHERE tenant = $1 AND resource_type = $2 AND id = $3 FOR UPDATE`,
+        [this.tenant, resourceType, id],
+        { prepare: true },
+      );
     }
     const { rows } = await this.q.query<VersionRecord>(
       `SELECT v.resource_type, v.id, v.version_id, v.last_updated, v.deleted, v.method, v.content
@@ -60,6 +60,7 @@ export class Repository {
            ON v.tenant = r.tenant AND v.resource_type = r.resource_type AND v.id = r.id AND v.version_id = r.version_id
         WHERE r.tenant = $1 AND r.resource_type = $2 AND r.id = $3`,
       [this.tenant, resourceType, id],
+      { prepare: true },
     );
     return rows[0] ? fromRecord(rows[0]) : undefined;
   }
@@ -77,6 +78,7 @@ export class Repository {
     const { rows } = await this.q.query<VersionRecord>(
       `${selectVersion} WHERE tenant = $1 AND resource_type = $2 AND id = $3 AND version_id = $4`,
       [this.tenant, resourceType, id, Number(versionId)],
+      { prepare: true },
     );
     if (!rows[0]) throw notFound(`${resourceType}/${id}/_history/${versionId}`);
     const found = fromRecord(rows[0]);

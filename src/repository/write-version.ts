@@ -58,5 +58,5 @@ export async function writeVersion(q: Queryable, row: VersionRow, index: IndexRo
                       SELECT $1, $2, $3, ${select} FROM ${unnest})`,
     );
   }
-  await q.query(`WITH ${ctes.join(',\n')} SELECT 1`, params);
+  await q.query(`WITH ${ctes.join(',\n')} SELECT 1`, params, { prepare: true });
 }
