@@ -44,7 +44,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
   const defs = loadDefinitions(local.searchParameters);
   const terminology = new Terminology([...local.codeSystems, ...local.valueSets]);
   const validator = new Validator(terminology, local.profiles);
-  const indexer = new Indexer(defs, config.baseUrl);
+  const indexer = new Indexer(defs, config.baseUrl, terminology);
   const version = (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
   const capabilityStatement = buildCapabilityStatement(defs, config.baseUrl, version, [...local.profiles.keys()]);
 

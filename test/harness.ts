@@ -38,6 +38,37 @@ export async function startTestServer(env: Record<string, string> = {}, opts: St
 
 export const fhirJson = { 'content-type': 'application/fhir+json' };
 
+/** A raw HTTP reply: status, headers, text and the parsed JSON body. */
+export interface Reply {
+  status: number;
+  headers: Headers;
+  text: string;
+  body: any;
+}
+
+/**
+ * One raw HTTP call to the FHIR base. An object body is sent as JSON, a string body as it is;
+ * a body gets Content-Type application/fhir+json unless headers name another.
+ */
+export async function call(srv: TestServer, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+  const res = await srv.fetch(path, {
+    method,
+    headers: { ...(body !== undefined ? fhirJson : {}), ...headers },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, text, body: text ? JSON.parse(text) : undefined };
+}
+
+/** Asserts an error OperationOutcome, with the given issue code when one is named. */
+export function expectOutcome(r: Reply, code?: string): void {
+  expect(r.headers.get('content-type')).toMatch(/^application\/fhir\+json/);
+  const oo = r.body as { resourceType?: string; issue?: { severity?: string; code?: string }[] };
+  expect(oo.resourceType).toBe('OperationOutcome');
+  expect(oo.issue?.[0]?.severity).toBe('error');
+  if (code) expect(oo.issue?.[0]?.code).toBe(code);
+}
+
 /** A port nobody listens on now (the base URL must name the port before the server starts). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,5 +1,5 @@
 import type { Bundle, OperationOutcome, Patient } from '@medplum/fhirtypes';
-import { fhirJson, startTestServer, type TestServer } from './harness.js';
+import { fhirJson, startTestServer, type TestServer, call as callServer, expectOutcome } from './harness.js';
 
 // Conditional create, update and delete (R4 http.html#ccreate, #cond-update, #cdelete).
 
@@ -9,29 +9,9 @@ beforeAll(async () => {
 });
 afterAll(async () => srv?.stop());
 
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  body: any;
-}
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  const res = await srv.fetch(path, {
-    method,
-    headers: { ...(body !== undefined ? fhirJson : {}), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, text, body: text ? JSON.parse(text) : undefined };
-}
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => callServer(srv, method, path, body, headers);
 
-function expectOutcome(r: Reply, code?: string): void {
-  const oo = r.body as OperationOutcome;
-  expect(oo.resourceType).toBe('OperationOutcome');
-  expect(oo.issue?.[0]?.severity).toBe('error');
-  if (code) expect(oo.issue?.[0]?.code).toBe(code);
-}
 
 const mrn = 'urn:oid:1.2.36.146.595.217.0.1';
 

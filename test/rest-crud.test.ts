@@ -1,5 +1,5 @@
 import type { OperationOutcome, Patient } from '@medplum/fhirtypes';
-import { fhirJson, startTestServer, type TestServer } from './harness.js';
+import { fhirJson, startTestServer, type TestServer, call as callServer, expectOutcome, type Reply } from './harness.js';
 
 // create, read and update over HTTP (R4 http.html#create, #read, #update, Prefer in #ops).
 
@@ -9,22 +9,8 @@ beforeAll(async () => {
 });
 afterAll(async () => srv?.stop());
 
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  body: any;
-}
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  const res = await srv.fetch(path, {
-    method,
-    headers: { ...(body !== undefined ? fhirJson : {}), ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, text, body: text ? JSON.parse(text) : undefined };
-}
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => callServer(srv, method, path, body, headers);
 
 /** Trimmed from fhir-r4-examples/patient-example.json. */
 const chalmers = (): Patient => ({
@@ -41,13 +27,6 @@ const chalmers = (): Patient => ({
   address: [{ use: 'home', line: ['534 Erewhon St'], city: 'PleasantVille', state: 'Vic', postalCode: '3999' }],
 });
 
-function expectOutcome(r: Reply, code?: string): void {
-  expect(r.headers.get('content-type')).toMatch(/^application\/fhir\+json/);
-  const oo = r.body as OperationOutcome;
-  expect(oo.resourceType).toBe('OperationOutcome');
-  expect(oo.issue?.[0]?.severity).toBe('error');
-  if (code) expect(oo.issue?.[0]?.code).toBe(code);
-}
 
 /** Last-Modified carries the version's lastUpdated at second precision. */
 function expectLastModified(r: Reply, lastUpdated: string): void {

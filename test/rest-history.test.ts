@@ -1,5 +1,5 @@
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
-import { fhirJson, startTestServer, type TestServer } from './harness.js';
+import { fhirJson, startTestServer, type TestServer, call as callServer, type Reply } from './harness.js';
 
 // history at instance, type and system level, with _count paging, _since and _at
 // (R4 http.html#history). The server clock is set by the test so every version has a known time.
@@ -7,16 +7,8 @@ import { fhirJson, startTestServer, type TestServer } from './harness.js';
 let now = Date.parse('2024-03-01T10:00:00Z');
 let srv: TestServer;
 
-interface Reply {
-  status: number;
-  body: any;
-}
 
-async function call(method: string, path: string, body?: unknown): Promise<Reply> {
-  const res = await srv.fetch(path, { method, headers: body ? fhirJson : {}, body: body ? JSON.stringify(body) : undefined });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => callServer(srv, method, path, body, headers);
 
 const at = (hhmm: string) => Date.parse(`2024-03-01T${hhmm}:00Z`);
 

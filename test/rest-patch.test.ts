@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
 import { projectRoot } from '../src/paths.js';
-import { fhirJson, startTestServer, type TestServer } from './harness.js';
+import { fhirJson, startTestServer, type TestServer, call as callServer, expectOutcome } from './harness.js';
 
 // PATCH with JSON Patch (R4 http.html#patch): the RFC 6902 cases of fhir-test-cases r4/patch,
 // version-aware patch, conditional patch and refused patches.
@@ -13,32 +13,13 @@ beforeAll(async () => {
 });
 afterAll(async () => srv?.stop());
 
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  body: any;
-}
 
 const jsonPatch = { 'content-type': 'application/json-patch+json' };
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  const res = await srv.fetch(path, {
-    method,
-    headers: { ...(body !== undefined ? fhirJson : {}), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, text, body: text ? JSON.parse(text) : undefined };
-}
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => callServer(srv, method, path, body, headers);
 
 const patchCall = (path: string, ops: unknown, headers: Record<string, string> = {}) => call('PATCH', path, ops, { ...jsonPatch, ...headers });
 
-function expectOutcome(r: Reply): void {
-  const oo = r.body as OperationOutcome;
-  expect(oo.resourceType).toBe('OperationOutcome');
-  expect(oo.issue?.[0]?.severity).toBe('error');
-}
 
 const withoutMeta = ({ meta: _meta, ...rest }: Record<string, unknown>) => rest;
 

@@ -1,5 +1,5 @@
 import type { Bundle, OperationOutcome, Patient } from '@medplum/fhirtypes';
-import { fhirJson, startTestServer, type TestServer } from './harness.js';
+import { fhirJson, startTestServer, type TestServer, call as callServer, expectOutcome, type Reply } from './harness.js';
 
 // vread, version-aware update (If-Match), delete and conditional read (R4 http.html#vread,
 // #concurrency, #delete, #cread).
@@ -10,29 +10,9 @@ beforeAll(async () => {
 });
 afterAll(async () => srv?.stop());
 
-interface Reply {
-  status: number;
-  headers: Headers;
-  text: string;
-  body: any;
-}
 
-async function call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
-  const res = await srv.fetch(path, {
-    method,
-    headers: { ...(body !== undefined ? fhirJson : {}), ...headers },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  return { status: res.status, headers: res.headers, text, body: text ? JSON.parse(text) : undefined };
-}
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => callServer(srv, method, path, body, headers);
 
-function expectOutcome(r: Reply, code?: string): void {
-  const oo = r.body as OperationOutcome;
-  expect(oo.resourceType).toBe('OperationOutcome');
-  expect(oo.issue?.[0]?.severity).toBe('error');
-  if (code) expect(oo.issue?.[0]?.code).toBe(code);
-}
 
 /** From fhir-r4-examples/patient-example.json, reduced. */
 const patient = (id: string, family: string): Patient => ({

@@ -1,5 +1,5 @@
 import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
-import { fhirJson, startTestServer, type TestServer } from './harness.js';
+import { fhirJson, startTestServer, type TestServer, call as callServer } from './harness.js';
 
 // Type-level search over HTTP: parameter types, prefixes, modifiers, OR/AND, result parameters and
 // paging (R4 search.html). Expected ids are worked out by hand from the fixtures below.
@@ -7,16 +7,8 @@ import { fhirJson, startTestServer, type TestServer } from './harness.js';
 let now = Date.parse('2023-05-01T10:00:00Z');
 let srv: TestServer;
 
-interface Reply {
-  status: number;
-  body: any;
-}
 
-async function call(method: string, path: string, body?: string, headers: Record<string, string> = {}): Promise<Reply> {
-  const res = await srv.fetch(path, { method, headers, body });
-  const text = await res.text();
-  return { status: res.status, body: text ? JSON.parse(text) : undefined };
-}
+const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => callServer(srv, method, path, body, headers);
 
 const put = (r: { resourceType: string; id: string }) =>
   srv.fetch(`${r.resourceType}/${r.id}`, { method: 'PUT', headers: fhirJson, body: JSON.stringify(r) }).then((res) => {
@@ -100,6 +92,10 @@ describe('Patient', () => {
     ['gender=male', s('chalmers', 'windsor')],
     ['gender=female,other', s('marche', 'late')],
     ['gender:not=male', s('marche', 'chalmerson', 'late')],
+    // a code's system is implied by its required binding (R4 administrative-gender)
+    [`gender=${q('http://hl7.org/fhir/administrative-gender|male')}`, s('chalmers', 'windsor')],
+    [`gender=${q('http://hl7.org/fhir/administrative-gender|')}`, s('chalmers', 'marche', 'windsor', 'late')],
+    [`gender=${q('http://example.org/other-system|male')}`, []],
     ['active=true', s('chalmers')],
     ['active=false', s('marche')],
     // string: starts-with, case and accent folded; :exact; :contains

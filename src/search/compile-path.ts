@@ -4,6 +4,8 @@ import { evalFhirPathTyped, toTypedValue, tryGetDataType } from '@medplum/core';
 export interface Found {
   type: string;
   value: unknown;
+  /** For code values: the value set the element is bound to, which implies the code system. */
+  binding?: string;
 }
 
 export type Extractor = (resource: Record<string, unknown>) => Found[];
@@ -102,8 +104,9 @@ function walk(items: Found[], step: Step): Found[] {
     const candidates: Found[] = [];
     if (schema?.elements[step.name]) {
       const type = element.type[0]?.code ?? 'Element';
+      const binding = type === 'code' ? element.binding?.valueSet : undefined;
       const v = obj[step.name];
-      if (v !== undefined) for (const x of Array.isArray(v) ? v : [v]) candidates.push({ type, value: x });
+      if (v !== undefined) for (const x of Array.isArray(v) ? v : [v]) candidates.push({ type, value: x, binding });
     } else {
       for (const t of element.type) {
         const v = obj[step.name + capitalise(t.code)];

@@ -3,6 +3,7 @@ import { dateRange } from '../fhir/date-range.js';
 import { compileExtractor, type Extractor, type Found } from './compile-path.js';
 import { normalizeString } from './normalize.js';
 import type { Definitions } from '../fhir/definitions.js';
+import type { Terminology } from '../fhir/terminology.js';
 
 /** Values of one resource for every search parameter table; each row starts with the parameter code. */
 export interface IndexRows {
@@ -20,7 +21,7 @@ export type IndexTable = (typeof indexTables)[number];
 
 type Obj = Record<string, any>;
 
-function tokens(f: Found): [string | null, string | null, string | null][] {
+function tokens(f: Found, systemOf: (valueSet: string) => string | null): [string | null, string | null, string | null][] {
   const v = f.value as Obj;
   switch (f.type) {
     case 'CodeableConcept': {
@@ -38,6 +39,9 @@ function tokens(f: Found): [string | null, string | null, string | null][] {
     case 'boolean':
       return [[null, String(v), null]];
     case 'code':
+      // A code's system is the one its bound value set draws from (Patient.gender is
+      // http://hl7.org/fhir/administrative-gender), so system|code searches find it.
+      return typeof v === 'string' ? [[f.binding ? systemOf(f.binding) : null, v, null]] : [];
     case 'string':
     case 'id':
     case 'uri':
@@ -109,11 +113,19 @@ const toIso = (ms: number) => (ms <= -8.64e15 ? '-infinity' : ms >= 8.64e15 ? 'i
 /** Builds per-type extractors once, then extracts every search value of a resource. */
 export class Indexer {
   private readonly compiled = new Map<string, { sp: SearchParameter; extract: Extractor }[]>();
+  private readonly systems = new Map<string, string | null>();
 
   constructor(
     private readonly defs: Definitions,
     private readonly baseUrl: string,
+    private readonly terminology: Terminology,
   ) {}
+
+  private systemOf = (valueSet: string): string | null => {
+    let system = this.systems.get(valueSet);
+    if (system === undefined) this.systems.set(valueSet, (system = this.terminology.singleSystem(valueSet) ?? null));
+    return system;
+  };
 
   private forType(resourceType: string) {
     let list = this.compiled.get(resourceType);
@@ -142,7 +154,7 @@ export class Indexer {
       for (const f of found) {
         switch (sp.type) {
           case 'token':
-            for (const [s, c, t] of tokens(f)) rows.token.push([code, s, c, t]);
+            for (const [s, c, t] of tokens(f, this.systemOf)) rows.token.push([code, s, c, t]);
             break;
           case 'string':
             for (const s of strings(f)) rows.string.push([code, normalizeString(s), s]);
