@@ -57,7 +57,7 @@ export function buildCapabilityStatement(defs: Definitions, baseUrl: string, ver
     implementation: { description: 'Serium FHIR server for remote patient monitoring', url: baseUrl },
     fhirVersion: '4.0.1',
     format: ['application/fhir+json', 'json'],
-    patchFormat: ['application/json-patch+json'],
+    patchFormat: ['application/json-patch+json', 'application/fhir+json'],
     rest: [
       {
         mode: 'server',

@@ -1,12 +1,20 @@
 import fjp from 'fast-json-patch';
-import type { Resource } from '@medplum/fhirtypes';
+import type { Parameters, Resource } from '@medplum/fhirtypes';
 import { badRequest, FhirError } from '../../fhir/outcome.js';
 import { conditionalMatches, conditionQuery, lockCriteria } from '../conditional.js';
 import type { FhirRequest, Handler, HandlerContext } from '../fhir-request.js';
 import { parseVersionTag, writeResponse } from '../respond.js';
 import type { Repository } from '../../repository/repository.js';
+import { applyFhirPathPatch } from '../fhirpath-patch.js';
 
-/** PATCH [type]/[id] with a JSON Patch document (application/json-patch+json). */
+function isParameters(body: unknown): body is Parameters {
+  return !!body && typeof body === 'object' && (body as { resourceType?: unknown }).resourceType === 'Parameters';
+}
+
+/**
+ * PATCH [type]/[id] with a JSON Patch document (application/json-patch+json) or a FHIRPath
+ * Patch (a Parameters resource, application/fhir+json).
+ */
 export const patch: Handler = async (req, ctx) => patchOne(req, ctx, ctx.repo, req.params.type, req.params.id);
 
 /** PATCH [type]?criteria: exactly one match is patched; none is 404, several 412. */
@@ -27,15 +35,20 @@ export const conditionalPatch: Handler = async (req, ctx) => {
  * after the other to the version each finds, instead of failing on each other's version.
  */
 async function patchOne(req: FhirRequest, ctx: HandlerContext, repo: Repository, type: string, id: string) {
-  const operations = req.body;
-  if (!Array.isArray(operations)) throw badRequest('A JSON Patch body must be an array of operations');
+  const body = req.body;
+  const fhirPathPatch = isParameters(body);
+  if (!fhirPathPatch && !Array.isArray(body)) {
+    throw badRequest('A patch body must be a JSON Patch array of operations or a FHIRPath Patch Parameters resource');
+  }
   const ifMatch = req.headers.ifMatch ? parseVersionTag(req.headers.ifMatch, 'If-Match') : undefined;
   return repo.transaction(async (tx) => {
     const current = await tx.read(type, id, true);
     if (ifMatch !== undefined && ifMatch !== current.versionId) {
       throw new FhirError('conflict', `Version ${req.headers.ifMatch} is not the current version of ${type}/${id}`, { status: 412 });
     }
-    const patched = applyJsonPatch(current.resource as Resource, operations);
+    const patched = fhirPathPatch
+      ? applyFhirPathPatch(current.resource as Resource, body)
+      : applyJsonPatch(current.resource as Resource, body as unknown[]);
     if (patched.resourceType !== type) throw badRequest('A patch cannot change the resource type', ['resourceType']);
     if (patched.id !== id) throw badRequest('A patch cannot change the resource id', ['id']);
     const { stored } = await tx.update(patched, id, current.versionId, 'PATCH');
