@@ -61,21 +61,29 @@ function walk(value: Obj, typeName: string, path: string, terminology: Terminolo
 
 function checkValue(item: unknown, type: string, valueSet: string, terminology: Terminology): string | undefined {
   const codes = terminology.codes(valueSet);
-  if (!codes) return undefined;
-  const vsName = valueSet.split('|')[0];
+  return codes ? valueSetProblem(item, type, codes, valueSet.split('|')[0]) : undefined;
+}
+
+/**
+ * Why a value of the given type is outside a value set of "system|code" pairs, or undefined when
+ * it is inside or carries no code to check. A string-like value is a bare code; a Quantity is
+ * judged by its system and code (R4 terminologies.html#binding).
+ */
+export function valueSetProblem(item: unknown, type: string, codes: ReadonlySet<string>, vsName: string): string | undefined {
   const inSet = (system: string | undefined, code: string) =>
     system ? codes.has(`${system}|${code}`) : [...codes].some((c) => c.endsWith(`|${code}`));
   if (typeof item === 'string') {
     return inSet(undefined, item) ? undefined : `Value "${item}" is not in the required value set ${vsName}`;
   }
   if (!item || typeof item !== 'object') return undefined;
-  if (type === 'Coding') {
+  if (type === 'Coding' || type === 'Quantity') {
     const c = item as { system?: string; code?: string };
-    if (c.code === undefined) return undefined;
+    if (typeof c.code !== 'string') return undefined;
     return inSet(c.system, c.code) ? undefined : `Code "${c.system ?? ''}|${c.code}" is not in the required value set ${vsName}`;
   }
   if (type === 'CodeableConcept') {
-    const codings = ((item as { coding?: { system?: string; code?: string }[] }).coding ?? []).filter((c) => c.code);
+    const coding = (item as { coding?: unknown }).coding;
+    const codings = (Array.isArray(coding) ? (coding as { system?: string; code?: string }[]) : []).filter((c) => c?.code);
     if (!codings.length) return undefined;
     return codings.some((c) => inSet(c.system, c.code as string))
       ? undefined

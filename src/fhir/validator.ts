@@ -1,9 +1,10 @@
 import { OperationOutcomeError, validateResource } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { FhirError } from './outcome.js';
+import { checkProfile } from './profile-check.js';
+import { compileProfile, type CompiledProfile } from './profile-compile.js';
 import { checkRequiredBindings } from './required-bindings.js';
 import type { Terminology } from './terminology.js';
-import { checkProfileGaps } from './profile-gaps.js';
 
 /** Issues found by the base R4 checks, and those found only by a profile's. */
 export interface ValidationResult {
@@ -13,13 +14,20 @@ export interface ValidationResult {
 
 /**
  * Validates resources against the R4 StructureDefinitions, required bindings, and the profiles
- * in fhir-profiles/ that a resource claims in meta.profile (or that $validate names).
+ * in fhir-profiles/ that a resource claims in meta.profile (or that $validate names). The base
+ * checks are @medplum/core's; each profile is compiled once, here, and checked by profile-check.
+ * Needs the R4 definitions loaded (loadDefinitions) before it is built.
  */
 export class Validator {
+  private readonly compiled = new Map<string, CompiledProfile>();
+
   constructor(
     private readonly terminology: Terminology,
-    private readonly profiles: ReadonlyMap<string, StructureDefinition>,
-  ) {}
+    profiles: ReadonlyMap<string, StructureDefinition>,
+  ) {
+    const profileType = (url: string) => profiles.get(url)?.type;
+    for (const [url, sd] of profiles) this.compiled.set(url, compileProfile(sd, { terminology, profileType }));
+  }
 
   /** All issues found; errors and fatals make the resource invalid. */
   issues(resource: Resource, extraProfiles: string[] = []): OperationOutcomeIssue[] {
@@ -28,9 +36,8 @@ export class Validator {
   }
 
   /**
-   * The base checks, then each profile's. A profile run repeats the base findings (an unknown
-   * property is unknown to the profile too), so only what the base checks missed counts as the
-   * profile's own.
+   * The base checks, then each profile's. A profile's checks cover only what it adds to the base
+   * definitions; an issue the base checks already raised is not repeated.
    */
   check(resource: Resource, extraProfiles: string[] = []): ValidationResult {
     const base = dedupe([
@@ -42,8 +49,8 @@ export class Validator {
     const profile: OperationOutcomeIssue[] = [];
     const urls = [...new Set([...(resource.meta?.profile ?? []), ...extraProfiles])];
     for (const url of urls) {
-      const sd = this.profiles.get(url.split('|')[0]);
-      if (!sd) {
+      const compiled = this.compiled.get(url.split('|')[0]);
+      if (!compiled) {
         profile.push({
           severity: 'information',
           code: 'not-supported',
@@ -52,20 +59,19 @@ export class Validator {
         });
         continue;
       }
-      if (sd.type !== resource.resourceType) {
+      if (compiled.type !== resource.resourceType) {
         profile.push({
           severity: 'error',
           code: 'invalid',
-          diagnostics: `Profile ${url} constrains ${sd.type}, not ${resource.resourceType}`,
+          diagnostics: `Profile ${url} constrains ${compiled.type}, not ${resource.resourceType}`,
           expression: ['meta.profile'],
         });
         continue;
       }
-      const found = [...run(() => validateResource(resource, { profile: sd })), ...checkProfileGaps(resource as never, sd)];
-      for (const issue of found) {
+      for (const issue of checkProfile(compiled, resource)) {
         if (seen.has(key(issue))) continue;
         seen.add(key(issue));
-        profile.push({ ...issue, diagnostics: `${issue.diagnostics ?? issue.details?.text ?? ''} (profile ${url})`.trim() });
+        profile.push(issue);
       }
     }
     return { base, profile: dedupe(profile) };
