@@ -1,5 +1,5 @@
-import type { Bundle, OperationOutcome, Patient } from '@medplum/fhirtypes';
-import { fhirJson, startTestServer, type TestServer, call as callServer, expectOutcome } from './harness.js';
+import type { Bundle, Patient } from '@medplum/fhirtypes';
+import { startTestServer, type TestServer, call as callServer, expectOutcome } from './harness.js';
 
 // Conditional create, update and delete (R4 http.html#ccreate, #cond-update, #cdelete).
 

@@ -1,5 +1,5 @@
-import type { OperationOutcome, Patient } from '@medplum/fhirtypes';
-import { fhirJson, startTestServer, type TestServer, call as callServer, expectOutcome, type Reply } from './harness.js';
+import type { Patient } from '@medplum/fhirtypes';
+import { startTestServer, type TestServer, call as callServer, expectOutcome, type Reply } from './harness.js';
 
 // create, read and update over HTTP (R4 http.html#create, #read, #update, Prefer in #ops).
 

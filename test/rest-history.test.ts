@@ -1,5 +1,5 @@
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
-import { fhirJson, startTestServer, type TestServer, call as callServer, type Reply } from './harness.js';
+import { startTestServer, type TestServer, call as callServer, type Reply } from './harness.js';
 
 // history at instance, type and system level, with _count paging, _since and _at
 // (R4 http.html#history). The server clock is set by the test so every version has a known time.

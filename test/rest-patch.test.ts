@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { OperationOutcome, Resource } from '@medplum/fhirtypes';
+import type { Resource } from '@medplum/fhirtypes';
 import { projectRoot } from '../src/paths.js';
-import { fhirJson, startTestServer, type TestServer, call as callServer, expectOutcome } from './harness.js';
+import { startTestServer, type TestServer, call as callServer, expectOutcome } from './harness.js';
 
 // PATCH with JSON Patch (R4 http.html#patch): the RFC 6902 cases of fhir-test-cases r4/patch,
 // version-aware patch, conditional patch and refused patches.

@@ -1,5 +1,5 @@
-import type { Bundle, OperationOutcome, Patient } from '@medplum/fhirtypes';
-import { fhirJson, startTestServer, type TestServer, call as callServer, expectOutcome, type Reply } from './harness.js';
+import type { Bundle, Patient } from '@medplum/fhirtypes';
+import { startTestServer, type TestServer, call as callServer, expectOutcome, type Reply } from './harness.js';
 
 // vread, version-aware update (If-Match), delete and conditional read (R4 http.html#vread,
 // #concurrency, #delete, #cread).

@@ -1,4 +1,4 @@
-import { badRequest } from '../fhir/outcome.js';
+import { badRequest, FhirError } from '../fhir/outcome.js';
 import type { Repository } from '../repository/repository.js';
 import type { StoredVersion } from '../repository/stored.js';
 import { search } from '../search/search.js';
@@ -30,6 +30,27 @@ export async function conditionalMatches(
     { resourceType, params: p, strict: true },
   );
   return result.entries;
+}
+
+/**
+ * The common frame of a conditional write: one transaction, the criteria locked so concurrent
+ * requests with the same criteria run one after the other, and the single match (or none)
+ * handed to fn. Several matches answer 412 and change nothing.
+ */
+export async function withConditionalMatch<T>(
+  ctx: HandlerContext,
+  resourceType: string,
+  criteria: URLSearchParams,
+  fn: (repo: Repository, match: StoredVersion | undefined) => Promise<T>,
+): Promise<T> {
+  return ctx.repo.transaction(async (repo) => {
+    await lockCriteria(repo, resourceType, criteria);
+    const matches = await conditionalMatches(ctx, repo, resourceType, criteria);
+    if (matches.length > 1) {
+      throw new FhirError('multiple-matches', `The criteria ${criteria.toString()} matched more than one ${resourceType}; nothing was changed`);
+    }
+    return fn(repo, matches[0]);
+  });
 }
 
 /** Serialises conditional writes on the same criteria within the current transaction. */

@@ -1,5 +1,4 @@
-import { FhirError } from '../../fhir/outcome.js';
-import { conditionalMatches, conditionQuery, lockCriteria } from '../conditional.js';
+import { conditionQuery, withConditionalMatch } from '../conditional.js';
 import type { Handler } from '../fhir-request.js';
 import { bodyResource, versionHeaders, writeResponse, returnPreference, info } from '../respond.js';
 
@@ -12,14 +11,8 @@ export const create: Handler = async (req, ctx) => {
     return writeResponse(req, 201, stored, ctx.baseUrl, `Created ${type}/${stored.id}`);
   }
   const criteria = conditionQuery(req.headers.ifNoneExist);
-  return ctx.repo.transaction(async (repo) => {
-    await lockCriteria(repo, type, criteria);
-    const matches = await conditionalMatches(ctx, repo, type, criteria);
-    if (matches.length > 1) {
-      throw new FhirError('multiple-matches', `If-None-Exist matched ${matches.length > 2 ? 'more than one' : 'two'} ${type} resources`);
-    }
-    if (matches.length === 1) {
-      const existing = matches[0];
+  return withConditionalMatch(ctx, type, criteria, async (repo, existing) => {
+    if (existing) {
       const pref = returnPreference(req);
       const headers = versionHeaders(existing, ctx.baseUrl, true);
       if (pref === 'minimal') return { status: 200, headers };

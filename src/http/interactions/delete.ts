@@ -1,5 +1,4 @@
-import { FhirError } from '../../fhir/outcome.js';
-import { conditionalMatches, conditionQuery, lockCriteria } from '../conditional.js';
+import { conditionQuery, withConditionalMatch } from '../conditional.js';
 import type { Handler } from '../fhir-request.js';
 import { info, parseVersionTag } from '../respond.js';
 
@@ -18,12 +17,9 @@ export const remove: Handler = async (req, ctx) => {
 export const conditionalDelete: Handler = async (req, ctx) => {
   const type = req.params.type;
   const criteria = conditionQuery(req.query.toString());
-  return ctx.repo.transaction(async (repo) => {
-    await lockCriteria(repo, type, criteria);
-    const matches = await conditionalMatches(ctx, repo, type, criteria);
-    if (matches.length > 1) throw new FhirError('multiple-matches', `The criteria matched more than one ${type}; nothing was deleted`);
-    if (!matches.length) return { status: 200, body: info(`No ${type} matched; nothing to delete`) };
-    await repo.delete(type, matches[0].id);
-    return { status: 200, body: info(`Deleted ${type}/${matches[0].id}`) };
+  return withConditionalMatch(ctx, type, criteria, async (repo, match) => {
+    if (!match) return { status: 200, body: info(`No ${type} matched; nothing to delete`) };
+    await repo.delete(type, match.id);
+    return { status: 200, body: info(`Deleted ${type}/${match.id}`) };
   });
 };

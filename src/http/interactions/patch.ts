@@ -1,7 +1,7 @@
 import fjp from 'fast-json-patch';
 import type { Parameters, Resource } from '@medplum/fhirtypes';
 import { badRequest, FhirError } from '../../fhir/outcome.js';
-import { conditionalMatches, conditionQuery, lockCriteria } from '../conditional.js';
+import { conditionQuery, withConditionalMatch } from '../conditional.js';
 import type { FhirRequest, Handler, HandlerContext } from '../fhir-request.js';
 import { parseVersionTag, writeResponse } from '../respond.js';
 import type { Repository } from '../../repository/repository.js';
@@ -21,12 +21,9 @@ export const patch: Handler = async (req, ctx) => patchOne(req, ctx, ctx.repo, r
 export const conditionalPatch: Handler = async (req, ctx) => {
   const type = req.params.type;
   const criteria = conditionQuery(req.query.toString());
-  return ctx.repo.transaction(async (repo) => {
-    await lockCriteria(repo, type, criteria);
-    const matches = await conditionalMatches(ctx, repo, type, criteria);
-    if (matches.length === 0) throw new FhirError('not-found', `No ${type} matches the criteria`);
-    if (matches.length > 1) throw new FhirError('multiple-matches', `The criteria matched more than one ${type}`);
-    return patchOne(req, ctx, repo, type, matches[0].id);
+  return withConditionalMatch(ctx, type, criteria, async (repo, match) => {
+    if (!match) throw new FhirError('not-found', `No ${type} matches the criteria`);
+    return patchOne(req, ctx, repo, type, match.id);
   });
 };
 

@@ -1,6 +1,6 @@
 import { badRequest, FhirError } from '../../fhir/outcome.js';
 import { idPattern } from '../../repository/repository.js';
-import { conditionalMatches, conditionQuery, lockCriteria } from '../conditional.js';
+import { conditionQuery, withConditionalMatch } from '../conditional.js';
 import type { Handler } from '../fhir-request.js';
 import { bodyResource, parseVersionTag, writeResponse } from '../respond.js';
 
@@ -17,14 +17,11 @@ export const update: Handler = async (req, ctx) => {
 export const conditionalUpdate: Handler = async (req, ctx) => {
   const type = req.params.type;
   const criteria = conditionQuery(req.query.toString());
-  return ctx.repo.transaction(async (repo) => {
-    await lockCriteria(repo, type, criteria);
-    const matches = await conditionalMatches(ctx, repo, type, criteria);
-    if (matches.length > 1) throw new FhirError('multiple-matches', `The criteria matched more than one ${type}`);
+  return withConditionalMatch(ctx, type, criteria, async (repo, match) => {
     const body = bodyResource(req, type);
     let id: string;
-    if (matches.length === 1) {
-      id = matches[0].id;
+    if (match) {
+      id = match.id;
       if (body.id !== undefined && body.id !== id) {
         throw badRequest(`The resource id "${body.id}" differs from the matched ${type}/${id}`, ['id']);
       }
