@@ -29,17 +29,9 @@ export interface StartOptions {
   newId?: () => string;
 }
 
-/** Start order: database (embedded or external) → migrations → definitions → HTTP. */
+/** Start order: definitions → database (embedded or external) → migrations → HTTP. */
 export async function startServer(config: Config, log: Logger, opts: StartOptions = {}): Promise<Running> {
-  const db = config.databaseUrl ? connectPostgres(config.databaseUrl, config.dbPoolSize) : await startEmbedded(config.dataDir);
-  log.info('database connected', { kind: db.kind, ...(db.kind === 'embedded' ? { dataDir: config.dataDir } : {}) });
-  try {
-    await migrate(db, log);
-  } catch (err) {
-    await db.close();
-    throw err;
-  }
-
+  // Definitions first: they need no database, and a failure here leaves nothing open.
   const local = loadLocalConformance();
   const defs = loadDefinitions(local.searchParameters);
   const terminology = new Terminology([...local.codeSystems, ...local.valueSets]);
@@ -48,21 +40,31 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
   const version = (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;
   const capabilityStatement = buildCapabilityStatement(defs, config.baseUrl, version, [...local.profiles.keys()]);
 
+  const db = config.databaseUrl ? connectPostgres(config.databaseUrl, config.dbPoolSize) : await startEmbedded(config.dataDir);
+  log.info('database connected', { kind: db.kind, ...(db.kind === 'embedded' ? { dataDir: config.dataDir } : {}) });
   let stopping = false;
-  const app = buildApp({
-    config,
-    db,
-    defs,
-    validator,
-    log,
-    capabilityStatement,
-    isStopping: () => stopping,
-    repoDeps: { db, validator, indexer, clock: opts.clock ?? (() => new Date()), newId: opts.newId ?? randomUUID },
-  });
-  const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, config.host, () => resolve(s));
-    s.once('error', reject);
-  });
+  let server: Server;
+  try {
+    await migrate(db, log);
+    const app = buildApp({
+      config,
+      db,
+      defs,
+      validator,
+      log,
+      capabilityStatement,
+      isStopping: () => stopping,
+      repoDeps: { db, validator, indexer, clock: opts.clock ?? (() => new Date()), newId: opts.newId ?? randomUUID },
+    });
+    server = await new Promise<Server>((resolve, reject) => {
+      // Express 5 hands a listen error (port in use) to this callback instead of throwing.
+      const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
+    });
+  } catch (err) {
+    // a failed migration or a port in use must not leave the pool or the embedded database open
+    await db.close();
+    throw err;
+  }
   server.keepAliveTimeout = 65000;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;

@@ -1,7 +1,7 @@
 import type { ElementDefinitionSlicingDiscriminator } from '@medplum/fhirtypes';
 import type { Draft } from './profile-compile.js';
 import { deepEqual, isObject, type Item, matchesPattern, specifiedValue, valuesAt } from './profile-values.js';
-import type { Terminology } from './terminology.js';
+import { hasCode, type Terminology } from './terminology.js';
 
 /** What a value at the discriminator path must be for an item to belong to a slice. */
 export interface Expectation {
@@ -82,7 +82,7 @@ function expected(value: unknown, e: Expectation): boolean {
 
 function inValueSet(value: unknown, codes: ReadonlySet<string>): boolean {
   const has = (system: unknown, code: unknown) =>
-    typeof code === 'string' && (typeof system === 'string' ? codes.has(`${system}|${code}`) : [...codes].some((c) => c.endsWith(`|${code}`)));
+    typeof code === 'string' && hasCode(codes, typeof system === 'string' ? system : undefined, code);
   if (typeof value === 'string') return has(undefined, value);
   if (!isObject(value)) return false;
   if (Array.isArray(value.coding)) return value.coding.some((c) => isObject(c) && has(c.system, c.code));

@@ -1,6 +1,6 @@
 import { tryGetDataType } from '@medplum/core';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
-import type { Terminology } from './terminology.js';
+import { hasCode, type Terminology } from './terminology.js';
 
 type Obj = Record<string, unknown>;
 
@@ -70,8 +70,7 @@ function checkValue(item: unknown, type: string, valueSet: string, terminology: 
  * judged by its system and code (R4 terminologies.html#binding).
  */
 export function valueSetProblem(item: unknown, type: string, codes: ReadonlySet<string>, vsName: string): string | undefined {
-  const inSet = (system: string | undefined, code: string) =>
-    system ? codes.has(`${system}|${code}`) : [...codes].some((c) => c.endsWith(`|${code}`));
+  const inSet = (system: string | undefined, code: string) => hasCode(codes, system, code);
   if (typeof item === 'string') {
     return inSet(undefined, item) ? undefined : `Value "${item}" is not in the required value set ${vsName}`;
   }

@@ -80,3 +80,16 @@ export class Terminology {
     return out.size ? out : null;
   }
 }
+
+const bareCodes = new WeakMap<ReadonlySet<string>, Set<string>>();
+
+/**
+ * Whether an expansion of "system|code" pairs holds the code: in that system when one is given,
+ * in any system otherwise (a bare `code` element). The bare codes are indexed once per expansion.
+ */
+export function hasCode(codes: ReadonlySet<string>, system: string | undefined, code: string): boolean {
+  if (system) return codes.has(`${system}|${code}`);
+  let bare = bareCodes.get(codes);
+  if (!bare) bareCodes.set(codes, (bare = new Set([...codes].map((c) => c.slice(c.lastIndexOf('|') + 1)))));
+  return bare.has(code);
+}

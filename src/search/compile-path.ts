@@ -1,4 +1,4 @@
-import { evalFhirPathTyped, toTypedValue, tryGetDataType } from '@medplum/core';
+import { evalFhirPathTyped, parseFhirPath, toTypedValue, tryGetDataType } from '@medplum/core';
 
 /** A value found by a search parameter expression, with its FHIR type name. */
 export interface Found {
@@ -148,7 +148,8 @@ export function compileExtractor(expression: string, resourceType: string): Extr
   };
 }
 
+/** Parsed once here; evaluated on every write. */
 function fhirPathExtractor(expression: string): Extractor {
-  return (resource) =>
-    evalFhirPathTyped(expression, [toTypedValue(resource)]).map((tv) => ({ type: tv.type, value: tv.value }));
+  const parsed = parseFhirPath(expression);
+  return (resource) => evalFhirPathTyped(parsed, [toTypedValue(resource)]).map((tv) => ({ type: tv.type, value: tv.value }));
 }

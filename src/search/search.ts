@@ -11,6 +11,7 @@ import { stringMatch } from './param-string.js';
 import { tokenMatch } from './param-token.js';
 import { uriMatch } from './param-uri.js';
 import { indexExists, SqlBuilder } from './sql-builder.js';
+import { escapeLike } from './normalize.js';
 
 /** Modifiers accepted per parameter type (besides :missing, accepted on all). */
 export const supportedModifiers: Record<string, string[]> = {
@@ -83,6 +84,7 @@ export async function search(ctx: SearchContext, req: SearchRequest): Promise<Se
   const summary = req.params.get('_summary');
   const totalMode = summary === 'count' ? 'accurate' : (req.params.get('_total') ?? 'auto');
   const whereSql = where.join('\n   AND ');
+  const whereParams = [...sql.params]; // the conditions' values, before LIMIT and OFFSET are added
   let entries: StoredVersion[] = [];
   let more = false;
   if (summary !== 'count' && count > 0) {
@@ -106,7 +108,7 @@ export async function search(ctx: SearchContext, req: SearchRequest): Promise<Se
     else {
       const { rows } = await ctx.q.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM resource r WHERE ${whereSql}`,
-        sql.params.slice(0, sql.params.length - (summary !== 'count' && count > 0 ? 2 : 0)),
+        whereParams,
       );
       total = rows[0].n;
     }
@@ -156,7 +158,7 @@ function buildCondition(
   const matchOne = (v: string): string => {
     switch (type) {
       case 'token':
-        return modifier === 'text' ? `lower(s.text) LIKE ${sql.add(v.toLowerCase() + '%')}` : tokenMatch(v, sql);
+        return modifier === 'text' ? `lower(s.text) LIKE ${sql.add(escapeLike(v.toLowerCase()) + '%')}` : tokenMatch(v, sql);
       case 'string':
         return stringMatch(v, modifier, sql);
       case 'reference':

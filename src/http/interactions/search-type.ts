@@ -3,7 +3,7 @@ import { badRequest } from '../../fhir/outcome.js';
 import { search } from '../../search/search.js';
 import { pageLinks } from '../bundle-links.js';
 import type { Handler } from '../fhir-request.js';
-import { shapeResource } from '../shape.js';
+import { resourceShaper } from '../shape.js';
 
 /** GET [type]?params and POST [type]/_search (form body merged with the query). */
 export const searchType: Handler = async (req, ctx) => {
@@ -16,15 +16,17 @@ export const searchType: Handler = async (req, ctx) => {
     for (const [k, v] of new URLSearchParams((req.body as string | undefined) ?? '')) params.append(k, v);
   }
   const strict = /handling=strict/.test(req.headers.prefer ?? '');
+  const shape = resourceShaper(
+    params.get('_summary') ?? undefined,
+    params.get('_elements')?.split(',').map((e) => e.trim()).filter(Boolean),
+  );
   const result = await search(
     { q: ctx.repo.queryable, tenant: ctx.repo.tenant, defs: ctx.defs, baseUrl: ctx.baseUrl },
     { resourceType: type, params, strict },
   );
-  const summary = params.get('_summary') ?? undefined;
-  const elements = params.get('_elements')?.split(',').map((e) => e.trim()).filter(Boolean);
   const entry: BundleEntry[] = result.entries.map((v) => ({
     fullUrl: `${ctx.baseUrl}/${v.resourceType}/${v.id}`,
-    resource: shapeResource(v.resource as Resource, summary, elements),
+    resource: shape(v.resource as Resource),
     search: { mode: 'match' },
   }));
   if (result.issues.length) {
