@@ -1,11 +1,8 @@
 import type { ElementDefinition } from '@medplum/fhirtypes';
 
-/** Plain JSON values as they arrive in a resource. */
-export type Obj = Record<string, unknown>;
+import { isObject, type Obj } from './json.js';
 
-export const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
-
-export const isObject = (v: unknown): v is Obj => !!v && typeof v === 'object' && !Array.isArray(v);
+export { capitalise, isObject, type Obj } from './json.js';
 
 /** One occurrence of an element in an instance: its value, its JSON key, its FHIRPath, its type. */
 export interface Item {

@@ -1,10 +1,9 @@
 import { tryGetDataType } from '@medplum/core';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { hasCode, type Terminology } from './terminology.js';
+import { capitalise, type Obj } from './json.js';
 
-type Obj = Record<string, unknown>;
 
-const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /**
  * Checks every element with a required binding against its value set's codes. The structural

@@ -3,6 +3,7 @@ import r4 from 'fhirpath/fhir-context/r4';
 import { tryGetDataType } from '@medplum/core';
 import type { Parameters, ParametersParameter, Resource } from '@medplum/fhirtypes';
 import { badRequest, FhirError } from '../fhir/outcome.js';
+import { capitalise, isObject, type Obj } from '../fhir/json.js';
 
 /** What fhirpath.js hands back with resolveInternalTypes off: the value and where it sits. */
 interface Node {
@@ -12,9 +13,7 @@ interface Node {
   index?: number;
 }
 
-type Obj = Record<string, unknown>;
 
-const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /**
  * Applies a FHIRPath Patch (R4 fhirpatch.html): a Parameters resource whose `operation`
@@ -156,6 +155,3 @@ function typeOf(node: Node): string | undefined {
   return undefined;
 }
 
-function isObject(v: unknown): v is Obj {
-  return !!v && typeof v === 'object' && !Array.isArray(v);
-}

@@ -1,4 +1,5 @@
 import { evalFhirPathTyped, parseFhirPath, toTypedValue, tryGetDataType } from '@medplum/core';
+import { capitalise } from '../fhir/json.js';
 
 /** A value found by a search parameter expression, with its FHIR type name. */
 export interface Found {
@@ -90,7 +91,6 @@ function parseSimple(part: string, resourceType: string): Step[] | 'other-type' 
   return steps;
 }
 
-const capitalise = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** Walks one step of a path on one typed value, following the type schema for child types. */
 function walk(items: Found[], step: Step): Found[] {
