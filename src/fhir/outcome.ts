@@ -79,5 +79,9 @@ export function clientError(err: unknown): FhirError | undefined {
   if (err instanceof URIError) return new FhirError('invalid', 'The URL contains a malformed percent-encoding');
   const code = (err as { code?: unknown })?.code;
   if (typeof code === 'string' && code.startsWith('22')) return new FhirError('invalid', `Invalid value: ${(err as Error).message}`);
+  // deadlock or serialization failure: the transaction was rolled back, a retry can succeed
+  if (code === '40P01' || code === '40001') {
+    return new FhirError('conflict', 'The request collided with a concurrent one and was rolled back; retry it');
+  }
   return undefined;
 }

@@ -2,10 +2,10 @@ import type { Bundle, BundleEntry, BundleEntryResponse, OperationOutcome, Resour
 import { badRequest, clientError, FhirError } from '../../fhir/outcome.js';
 import type { Repository } from '../../repository/repository.js';
 import { StoredVersion } from '../../repository/stored.js';
-import { conditionalMatches, conditionQuery } from '../conditional.js';
+import { conditionalMatches, conditionalTargetId, conditionQuery, singleMatch } from '../conditional.js';
 import type { FhirRequest, FhirResponse, Handler, HandlerContext } from '../fhir-request.js';
 import { collectReferences, isPlaceholder, rewriteReferences } from '../transaction-refs.js';
-import { returnPreference } from '../respond.js';
+import { returnPreference, writeResponse } from '../respond.js';
 
 const reason: Record<number, string> = {
   200: 'OK', 201: 'Created', 204: 'No Content', 304: 'Not Modified', 400: 'Bad Request', 403: 'Forbidden',
@@ -199,16 +199,13 @@ async function runTransaction(entries: Entry[], outer: FhirRequest, ctx: Handler
       if (e.method === 'POST') {
         const type = e.path;
         if (e.headers.ifNoneExist) {
-          const matches = await conditionalMatches(ctx, repo, type, conditionQuery(rewriteQuery(e.headers.ifNoneExist, placeholders)));
-          if (matches.length > 1) throw new FhirError('multiple-matches', `ifNoneExist matched more than one ${type}`);
-          e.existing = matches[0];
+          e.existing = await singleMatch(ctx, repo, type, conditionQuery(rewriteQuery(e.headers.ifNoneExist, placeholders)));
         }
         e.newId = e.existing?.id ?? repo.deps.newId();
         if (isPlaceholder(e.fullUrl)) placeholders.set(e.fullUrl, `${type}/${e.newId}`);
       } else if (e.method === 'PUT' && !e.path.includes('/') && e.query) {
-        const matches = await conditionalMatches(ctx, repo, e.path, conditionQuery(rewriteQuery(e.query, placeholders)));
-        if (matches.length > 1) throw new FhirError('multiple-matches', `The criteria matched more than one ${e.path}`);
-        const id = matches[0]?.id ?? (e.resource?.id as string | undefined) ?? repo.deps.newId();
+        const match = await singleMatch(ctx, repo, e.path, conditionQuery(rewriteQuery(e.query, placeholders)));
+        const id = await conditionalTargetId(repo, e.path, match, e.resource);
         e.path = `${e.path}/${id}`;
         e.query = '';
         if (e.resource) e.resource = { ...e.resource, id };
@@ -253,7 +250,9 @@ async function runTransaction(entries: Entry[], outer: FhirRequest, ctx: Handler
   for (const e of sorted.filter((x) => x.method === 'POST')) {
     try {
       const req = toRequest(e, outer);
-      const res = e.existing ? existingResponse(e.existing, ctx) : await createWithId(repo, e, req, ctx);
+      const res = e.existing
+        ? writeResponse(req, 200, e.existing, ctx.baseUrl, `${e.path}/${e.existing.id} already exists`)
+        : await createWithId(repo, e, req, ctx);
       results.set(e.index, responseEntry(res, req, ctx));
     } catch (err) {
       fail(e, err);
@@ -300,21 +299,11 @@ async function resolveConditionalReference(ref: string, ctx: HandlerContext, rep
   return `${type}/${matches[0].id}`;
 }
 
-function existingResponse(v: StoredVersion, ctx: HandlerContext): FhirResponse {
-  return {
-    status: 200,
-    body: v,
-    headers: { Location: `${ctx.baseUrl}/${v.resourceType}/${v.id}/_history/${v.versionId}`, ETag: v.etag, 'Last-Modified': new Date(v.lastUpdated).toUTCString() },
-  };
-}
-
 async function createWithId(repo: Repository, e: Entry, req: FhirRequest, ctx: HandlerContext): Promise<FhirResponse> {
   if (!ctx.defs.resourceTypes.has(e.path)) throw new FhirError('not-supported', `Unknown resource type "${e.path}"`, { status: 404 });
   if (!e.resource || e.resource.resourceType !== e.path) {
     throw badRequest(`The resource type ${e.resource?.resourceType} does not match the url ${e.path}`, ['resourceType']);
   }
   const stored = await repo.createWithId(e.resource, e.newId as string);
-  const res = { status: 201, body: stored as StoredVersion | Resource, headers: { Location: `${ctx.baseUrl}/${stored.resourceType}/${stored.id}/_history/${stored.versionId}`, ETag: stored.etag, 'Last-Modified': new Date(stored.lastUpdated).toUTCString() } };
-  if (returnPreference(req) === 'minimal') delete (res as { body?: unknown }).body;
-  return res;
+  return writeResponse(req, 201, stored, ctx.baseUrl, `Created ${e.path}/${stored.id}`);
 }
