@@ -1,6 +1,7 @@
 import type { CapabilityStatement, CapabilityStatementRestResource, Resource } from '@medplum/fhirtypes';
 import type { Definitions } from '../fhir/definitions.js';
 import { supportedModifiers } from '../search/search.js';
+import { isRowParam } from '../search/row-params.js';
 import { routes } from './routes.js';
 
 const operationDefinitions: Record<string, string> = {
@@ -23,7 +24,7 @@ export function buildCapabilityStatement(defs: Definitions, baseUrl: string, ver
   }
   const resources: CapabilityStatementRestResource[] = [...defs.resourceTypes].sort().map((type) => {
     const params = [...(defs.searchParams.get(type)?.values() ?? [])]
-      .filter((sp) => sp.code === '_id' || sp.code === '_lastUpdated' || (sp.type as string) in supportedModifiers)
+      .filter((sp) => isRowParam(sp.code) || (sp.type as string) in supportedModifiers)
       .sort((a, b) => (a.code as string).localeCompare(b.code as string));
     return {
       type: type as CapabilityStatementRestResource['type'],

@@ -108,6 +108,20 @@ export class Repository {
     });
   }
 
+  /**
+   * Applies a patch to the current version and stores the result as the next one: 404 when
+   * unknown, 410 when deleted, 412 when ifMatch is not the current version. A concurrent writer
+   * makes the patch apply again, under a lock, to the version that writer left.
+   */
+  async patch(resourceType: string, id: string, ifMatch: number | undefined, apply: (current: Resource) => Resource): Promise<StoredVersion> {
+    return this.contended(resourceType, id, undefined, async (current, repo) => {
+      if (!current) throw notFound(`${resourceType}/${id}`);
+      if (current.deleted) throw deletedError(current);
+      if (ifMatch !== undefined && ifMatch !== current.versionId) throw staleVersion(resourceType, id, ifMatch);
+      return repo.write(apply(current.resource as Resource), id, current.versionId + 1, 'PATCH', true);
+    });
+  }
+
   /** Deletes (a new version marked deleted). Returns false when there was nothing to delete. */
   async delete(resourceType: string, id: string, ifMatch?: number): Promise<boolean> {
     return this.contended(resourceType, id, ifMatch, async (current, repo) => {

@@ -2,6 +2,7 @@ import type { SearchParameter } from '@medplum/fhirtypes';
 import { dateRange } from '../fhir/date-range.js';
 import { compileExtractor, type Extractor, type Found } from './compile-path.js';
 import { normalizeString } from './normalize.js';
+import { isRowParam } from './row-params.js';
 import type { Definitions } from '../fhir/definitions.js';
 import type { Terminology } from '../fhir/terminology.js';
 
@@ -133,7 +134,7 @@ export class Indexer {
       list = [];
       for (const sp of this.defs.searchParams.get(resourceType)?.values() ?? []) {
         if (!sp.expression || sp.type === 'composite' || sp.type === 'special') continue;
-        if (sp.code === '_id' || sp.code === '_lastUpdated') continue; // served from the resource row
+        if (isRowParam(sp.code)) continue;
         list.push({ sp, extract: compileExtractor(sp.expression, resourceType) });
       }
       this.compiled.set(resourceType, list);

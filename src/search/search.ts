@@ -11,6 +11,8 @@ import { stringMatch } from './param-string.js';
 import { tokenMatch } from './param-token.js';
 import { uriMatch } from './param-uri.js';
 import { indexExists, SqlBuilder } from './sql-builder.js';
+import { maxPageSize, pageParams } from './paging.js';
+import { isRowParam, rowParams } from './row-params.js';
 import { escapeLike } from './normalize.js';
 
 /** Modifiers accepted per parameter type (besides :missing, accepted on all). */
@@ -46,7 +48,6 @@ export interface SearchResult {
   applied: URLSearchParams;
 }
 
-const maxCountDefault = 1000;
 
 export interface SearchContext {
   q: Queryable;
@@ -76,9 +77,8 @@ export async function search(ctx: SearchContext, req: SearchRequest): Promise<Se
     }
   }
 
-  const maxCount = req.maxCount ?? maxCountDefault;
-  const count = clampInt(req.params.get('_count'), 20, 0, maxCount, '_count');
-  const offset = clampInt(req.params.get('_offset'), 0, 0, Number.MAX_SAFE_INTEGER, '_offset');
+  const maxCount = req.maxCount ?? maxPageSize;
+  const { count, offset } = pageParams(req.params, 20, maxCount);
   const order = sortClause(req.params.get('_sort'), issues, applied, req.strict);
 
   const summary = req.params.get('_summary');
@@ -128,7 +128,7 @@ function buildCondition(
   raw: string,
   sql: SqlBuilder,
 ): string | { reason: string } {
-  if ((name === '_id' || name === '_lastUpdated') && modifier === 'missing') {
+  if (isRowParam(name) && modifier === 'missing') {
     // every resource has an id and a lastUpdated
     if (raw !== 'true' && raw !== 'false') throw badRequest(`${name}:missing must be true or false`);
     return raw === 'true' ? 'false' : 'true';
@@ -199,11 +199,6 @@ function orJoin(parts: string[]): string {
   return parts.length === 1 ? parts[0] : `(${parts.map((p) => `(${p})`).join(' OR ')})`;
 }
 
-function clampInt(raw: string | null, fallback: number, min: number, max: number, name: string): number {
-  if (raw === null || raw === '') return fallback;
-  if (!/^\d+$/.test(raw)) throw badRequest(`${name} must be a non-negative integer`);
-  return Math.max(min, Math.min(max, Number(raw)));
-}
 
 function sortClause(raw: string | null, issues: OperationOutcomeIssue[], applied: URLSearchParams, strict: boolean): string {
   if (!raw) return 'r.last_updated DESC, r.id';
@@ -211,7 +206,7 @@ function sortClause(raw: string | null, issues: OperationOutcomeIssue[], applied
   for (const key of raw.split(',')) {
     const desc = key.startsWith('-');
     const name = desc ? key.slice(1) : key;
-    const column = name === '_lastUpdated' ? 'r.last_updated' : name === '_id' ? 'r.id' : undefined;
+    const column = isRowParam(name) ? rowParams[name] : undefined;
     if (!column) {
       const message = `Sorting by ${name} is not supported`;
       if (strict) throw badRequest(message);

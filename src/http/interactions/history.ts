@@ -2,11 +2,10 @@ import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import { dateRange } from '../../fhir/date-range.js';
 import { badRequest, notFound } from '../../fhir/outcome.js';
 import { fromRecord, type VersionRecord } from '../../repository/stored.js';
+import { pageParams } from '../../search/paging.js';
 import { SqlBuilder } from '../../search/sql-builder.js';
 import { pageLinks } from '../bundle-links.js';
 import type { Handler } from '../fhir-request.js';
-
-const maxCount = 1000;
 
 /**
  * History at system, type and instance level: every version, newest first, with _since, _at,
@@ -39,12 +38,7 @@ export const history: Handler = async (req, ctx) => {
     where.push(`v.last_updated < ${sql.add(new Date(r.hi).toISOString())}::timestamptz`);
     atFilter = `WHERE h.next_updated IS NULL OR h.next_updated > ${sql.add(new Date(r.lo).toISOString())}::timestamptz`;
   }
-  const countRaw = q.get('_count');
-  if (countRaw !== null && !/^\d+$/.test(countRaw)) throw badRequest('_count must be a non-negative integer');
-  const count = Math.min(maxCount, countRaw === null ? 50 : Number(countRaw));
-  const offsetRaw = q.get('_offset') ?? '0';
-  if (!/^\d+$/.test(offsetRaw)) throw badRequest('_offset must be a non-negative integer');
-  const offset = Number(offsetRaw);
+  const { count, offset } = pageParams(q, 50);
 
   if (id) await ctx.repo.current(type, id).then((v) => v ?? Promise.reject(notFound(`${type}/${id}`)));
 

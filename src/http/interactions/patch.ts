@@ -28,8 +28,8 @@ export const conditionalPatch: Handler = async (req, ctx) => {
 };
 
 /**
- * Reads, patches and writes under a lock on the resource row, so concurrent patches apply one
- * after the other to the version each finds, instead of failing on each other's version.
+ * Patches the current version through Repository.patch: concurrent patches apply one after the
+ * other, each to the version the previous one left, instead of failing on each other's version.
  */
 async function patchOne(req: FhirRequest, ctx: HandlerContext, repo: Repository, type: string, id: string) {
   const body = req.body;
@@ -38,19 +38,13 @@ async function patchOne(req: FhirRequest, ctx: HandlerContext, repo: Repository,
     throw badRequest('A patch body must be a JSON Patch array of operations or a FHIRPath Patch Parameters resource');
   }
   const ifMatch = req.headers.ifMatch ? parseVersionTag(req.headers.ifMatch, 'If-Match') : undefined;
-  return repo.transaction(async (tx) => {
-    const current = await tx.read(type, id, true);
-    if (ifMatch !== undefined && ifMatch !== current.versionId) {
-      throw new FhirError('conflict', `Version ${req.headers.ifMatch} is not the current version of ${type}/${id}`, { status: 412 });
-    }
-    const patched = fhirPathPatch
-      ? applyFhirPathPatch(current.resource as Resource, body)
-      : applyJsonPatch(current.resource as Resource, body as unknown[]);
+  const stored = await repo.patch(type, id, ifMatch, (current) => {
+    const patched = fhirPathPatch ? applyFhirPathPatch(current, body) : applyJsonPatch(current, body as unknown[]);
     if (patched.resourceType !== type) throw badRequest('A patch cannot change the resource type', ['resourceType']);
     if (patched.id !== id) throw badRequest('A patch cannot change the resource id', ['id']);
-    const { stored } = await tx.update(patched, id, current.versionId, 'PATCH');
-    return writeResponse(req, 200, stored, ctx.baseUrl, `Patched ${type}/${id}`);
+    return patched;
   });
+  return writeResponse(req, 200, stored, ctx.baseUrl, `Patched ${type}/${id}`);
 }
 
 function applyJsonPatch(resource: Resource, operations: unknown[]): Resource {
