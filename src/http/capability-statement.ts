@@ -22,6 +22,14 @@ export function buildCapabilityStatement(defs: Definitions, baseUrl: string, ver
     if (r.interaction && r.conditional) conditional.add(r.interaction);
     if (r.operation) typeOperations.add(r.operation);
   }
+  // _revinclude targets: for each type, the Source:param pairs whose references may point at it
+  const revIncludes = new Map<string, string[]>();
+  for (const source of defs.resourceTypes) {
+    for (const sp of defs.searchParams.get(source)?.values() ?? []) {
+      if (sp.type !== 'reference') continue;
+      for (const target of sp.target ?? []) revIncludes.set(target, [...(revIncludes.get(target) ?? []), `${source}:${sp.code}`]);
+    }
+  }
   const resources: CapabilityStatementRestResource[] = [...defs.resourceTypes].sort().map((type) => {
     const params = [...(defs.searchParams.get(type)?.values() ?? [])]
       .filter((sp) => isRowParam(sp.code) || (sp.type as string) in supportedModifiers)
@@ -38,6 +46,8 @@ export function buildCapabilityStatement(defs: Definitions, baseUrl: string, ver
       conditionalUpdate: conditional.has('update'),
       conditionalDelete: conditional.has('delete') ? 'single' : 'not-supported',
       referencePolicy: ['literal', 'logical'],
+      searchInclude: [`${type}:*`, ...params.filter((sp) => sp.type === 'reference').map((sp) => `${type}:${sp.code}`)],
+      searchRevInclude: [...new Set(revIncludes.get(type) ?? [])].sort(),
       searchParam: params.map((sp) => ({
         name: sp.code as string,
         definition: sp.url,

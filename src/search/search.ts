@@ -13,6 +13,7 @@ import { uriMatch } from './param-uri.js';
 import { indexExists, SqlBuilder } from './sql-builder.js';
 import { maxPageSize, pageParams } from './paging.js';
 import { isRowParam, rowParams } from './row-params.js';
+import { includeKeys } from './include.js';
 import { escapeLike } from './normalize.js';
 
 /** Modifiers accepted per parameter type (besides :missing, accepted on all). */
@@ -27,7 +28,7 @@ export const supportedModifiers: Record<string, string[]> = {
 };
 
 /** Result-shaping parameters understood by this engine. */
-export const resultParams = ['_count', '_offset', '_sort', '_total', '_summary', '_elements', '_format', '_pretty'];
+export const resultParams = ['_count', '_offset', '_sort', '_total', '_summary', '_elements', '_format', '_pretty', ...includeKeys];
 
 export interface SearchRequest {
   resourceType: string;
@@ -117,6 +118,7 @@ export async function search(ctx: SearchContext, req: SearchRequest): Promise<Se
     const v = req.params.get(k);
     if (v !== null && !applied.has(k)) applied.set(k, v);
   }
+  for (const k of includeKeys) for (const v of req.params.getAll(k)) applied.append(k, v);
   return { entries, total, issues, count, offset, more, applied };
 }
 

@@ -1,6 +1,7 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { badRequest } from '../../fhir/outcome.js';
 import { search } from '../../search/search.js';
+import { findIncludes } from '../../search/include.js';
 import { pageLinks } from '../bundle-links.js';
 import type { Handler } from '../fhir-request.js';
 import { resourceShaper } from '../shape.js';
@@ -20,14 +21,16 @@ export const searchType: Handler = async (req, ctx) => {
     params.get('_summary') ?? undefined,
     params.get('_elements')?.split(',').map((e) => e.trim()).filter(Boolean),
   );
-  const result = await search(
-    { q: ctx.repo.queryable, tenant: ctx.repo.tenant, defs: ctx.defs, baseUrl: ctx.baseUrl },
-    { resourceType: type, params, strict },
-  );
-  const entry: BundleEntry[] = result.entries.map((v) => ({
+  const searchCtx = { q: ctx.repo.queryable, tenant: ctx.repo.tenant, defs: ctx.defs, baseUrl: ctx.baseUrl };
+  const result = await search(searchCtx, { resourceType: type, params, strict });
+  const included = await findIncludes(searchCtx, result.entries, params, strict, result.issues);
+  const entry: BundleEntry[] = [
+    ...result.entries.map((v) => ({ v, mode: 'match' as const })),
+    ...included.map((v) => ({ v, mode: 'include' as const })),
+  ].map(({ v, mode }) => ({
     fullUrl: `${ctx.baseUrl}/${v.resourceType}/${v.id}`,
     resource: shape(v.resource as Resource),
-    search: { mode: 'match' },
+    search: { mode },
   }));
   if (result.issues.length) {
     entry.push({ resource: { resourceType: 'OperationOutcome', issue: result.issues }, search: { mode: 'outcome' } });
