@@ -14,6 +14,7 @@ import { indexExists, SqlBuilder } from './sql-builder.js';
 import { maxPageSize, pageParams } from './paging.js';
 import { isRowParam, rowParams } from './row-params.js';
 import { includeKeys } from './include.js';
+import { chainCondition, hasCondition, type KeyCondition } from './chain.js';
 import { escapeLike } from './normalize.js';
 
 /** Modifiers accepted per parameter type (besides :missing, accepted on all). */
@@ -62,12 +63,10 @@ export async function search(ctx: SearchContext, req: SearchRequest): Promise<Se
   const where = [`r.tenant = ${sql.add(ctx.tenant)}`, `r.resource_type = ${sql.add(req.resourceType)}`, 'NOT r.deleted'];
   const issues: OperationOutcomeIssue[] = [];
   const applied = new URLSearchParams();
-  const known = ctx.defs.searchParams.get(req.resourceType);
 
   for (const [key, raw] of req.params) {
     if (resultParams.includes(key)) continue;
-    const [name, modifier] = key.split(':', 2);
-    const condition = buildCondition(ctx, known?.get(name), name, modifier, raw, sql);
+    const condition = keyCondition(ctx, req.resourceType, key, raw, sql);
     if (typeof condition === 'string') {
       where.push(condition);
       applied.append(key, raw);
@@ -121,6 +120,14 @@ export async function search(ctx: SearchContext, req: SearchRequest): Promise<Se
   for (const k of includeKeys) for (const v of req.params.getAll(k)) applied.append(k, v);
   return { entries, total, issues, count, offset, more, applied };
 }
+
+/** The condition for one parameter key: plain, chained (a.b) or reverse-chained (_has:...). */
+const keyCondition: KeyCondition = (ctx, resourceType, key, raw, sql) => {
+  if (key.startsWith('_has:')) return hasCondition(ctx, resourceType, key, raw, sql, keyCondition);
+  if (key.includes('.')) return chainCondition(ctx, resourceType, key, raw, sql, keyCondition);
+  const [name, modifier] = key.split(':', 2);
+  return buildCondition(ctx, ctx.defs.searchParams.get(resourceType)?.get(name), name, modifier, raw, sql);
+};
 
 function buildCondition(
   ctx: SearchContext,
