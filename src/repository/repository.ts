@@ -114,12 +114,14 @@ export class Repository {
    * makes the patch apply again, under a lock, to the version that writer left.
    */
   async patch(resourceType: string, id: string, ifMatch: number | undefined, apply: (current: Resource) => Resource): Promise<StoredVersion> {
-    return this.contended(resourceType, id, undefined, async (current, repo) => {
+    // Under the row lock from the start: a patch is read-modify-write, and patches of one
+    // resource usually arrive together (several devices, several clinicians).
+    return this.transaction((tx) => tx.contended(resourceType, id, undefined, async (current, repo) => {
       if (!current) throw notFound(`${resourceType}/${id}`);
       if (current.deleted) throw deletedError(current);
       if (ifMatch !== undefined && ifMatch !== current.versionId) throw staleVersion(resourceType, id, ifMatch);
       return repo.write(apply(current.resource as Resource), id, current.versionId + 1, 'PATCH', true);
-    });
+    }));
   }
 
   /** Deletes (a new version marked deleted). Returns false when there was nothing to delete. */
@@ -174,7 +176,9 @@ export class Repository {
       try {
         return tries === 0 ? await attempt(this, false) : await this.transaction((tx) => attempt(tx, true));
       } catch (err) {
-        if (!isUniqueViolation(err)) throw err;
+        // a lock-free writer and a locked one can each wait on the other's version: PostgreSQL
+        // aborts one as a deadlock, which is retried like a lost race
+        if (!isUniqueViolation(err) && (err as { code?: string })?.code !== '40P01') throw err;
         if (ifMatch !== undefined) throw staleVersion(resourceType, id, ifMatch);
         // only two first writes of a new id can still collide once locked: retry a few times
         if (tries >= 3) throw conflictFrom(err);
