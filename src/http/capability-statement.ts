@@ -72,6 +72,7 @@ export function buildCapabilityStatement(defs: Definitions, baseUrl: string, ver
     rest: [
       {
         mode: 'server',
+        ...(routes.some((r) => r.compartment) ? { compartment: [...defs.compartments.values()].map((c) => c.url) } : {}),
         resource: resources,
         interaction: [
           ...systemInteractions.map((r) => ({ code: r.interaction as 'transaction' })),

@@ -23,6 +23,8 @@ export interface Route {
   interaction?: string;
   operation?: string;
   conditional?: boolean;
+  /** A compartment search: [compartment type]/[id]/[member type]. */
+  compartment?: boolean;
 }
 
 /** Every FHIR endpoint Serium serves. The CapabilityStatement is generated from this table. */
@@ -44,6 +46,7 @@ export const routes: Route[] = [
   { method: 'GET', pattern: ':type/:id/_history', handler: history, level: 'instance', interaction: 'history-instance' },
   { method: 'GET', pattern: ':type/:id/$validate', handler: resourceValidate, level: 'instance', operation: 'validate' },
   { method: 'POST', pattern: ':type/:id/$validate', handler: resourceValidate, level: 'instance', operation: 'validate' },
+  { method: 'GET', pattern: ':type/:id/:memberType', handler: searchType, level: 'instance', compartment: true },
   { method: 'GET', pattern: ':type/:id', handler: read, level: 'instance', interaction: 'read' },
   { method: 'PUT', pattern: ':type/:id', handler: update, level: 'instance', interaction: 'update' },
   { method: 'PATCH', pattern: ':type/:id', handler: patch, level: 'instance', interaction: 'patch' },

@@ -15,6 +15,7 @@ import { maxPageSize, pageParams } from './paging.js';
 import { isRowParam, rowParams } from './row-params.js';
 import { includeKeys } from './include.js';
 import { chainCondition, hasCondition, type KeyCondition } from './chain.js';
+import { compartmentCondition } from './compartment.js';
 import { escapeLike } from './normalize.js';
 
 /** Modifiers accepted per parameter type (besides :missing, accepted on all). */
@@ -36,6 +37,8 @@ export interface SearchRequest {
   params: URLSearchParams;
   strict: boolean;
   maxCount?: number;
+  /** Compartment search ([compartment type]/[id]/[type]): only members of that compartment. */
+  compartment?: { type: string; id: string };
 }
 
 export interface SearchResult {
@@ -61,6 +64,7 @@ export interface SearchContext {
 export async function search(ctx: SearchContext, req: SearchRequest): Promise<SearchResult> {
   const sql = new SqlBuilder();
   const where = [`r.tenant = ${sql.add(ctx.tenant)}`, `r.resource_type = ${sql.add(req.resourceType)}`, 'NOT r.deleted'];
+  if (req.compartment) where.push(compartmentCondition(ctx, req.compartment, req.resourceType, sql));
   const issues: OperationOutcomeIssue[] = [];
   const applied = new URLSearchParams();
 

@@ -1,14 +1,18 @@
 import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
-import { badRequest } from '../../fhir/outcome.js';
+import { badRequest, FhirError } from '../../fhir/outcome.js';
 import { search } from '../../search/search.js';
 import { findIncludes } from '../../search/include.js';
 import { pageLinks } from '../bundle-links.js';
 import type { Handler } from '../fhir-request.js';
 import { resourceShaper } from '../shape.js';
 
-/** GET [type]?params and POST [type]/_search (form body merged with the query). */
+/** GET [type]?params, POST [type]/_search (form body merged with the query), and compartment search. */
 export const searchType: Handler = async (req, ctx) => {
-  const type = req.params.type;
+  // [compartment type]/[id]/[type] searches the members of one compartment (Patient/1/Observation)
+  const compartment = req.params.memberType ? { type: req.params.type, id: req.params.id } : undefined;
+  const type = req.params.memberType ?? req.params.type;
+  if (!ctx.defs.resourceTypes.has(type)) throw new FhirError('not-supported', `Unknown resource type "${type}"`, { status: 404 });
+  const path = compartment ? `${compartment.type}/${compartment.id}/${type}` : type;
   const params = new URLSearchParams(req.query);
   if (req.method === 'POST') {
     if (req.contentType !== 'application/x-www-form-urlencoded' && req.body !== undefined) {
@@ -22,7 +26,7 @@ export const searchType: Handler = async (req, ctx) => {
     params.get('_elements')?.split(',').map((e) => e.trim()).filter(Boolean),
   );
   const searchCtx = { q: ctx.repo.queryable, tenant: ctx.repo.tenant, defs: ctx.defs, baseUrl: ctx.baseUrl };
-  const result = await search(searchCtx, { resourceType: type, params, strict });
+  const result = await search(searchCtx, { resourceType: type, params, strict, compartment });
   const included = await findIncludes(searchCtx, result.entries, params, strict, result.issues);
   const entry: BundleEntry[] = [
     ...result.entries.map((v) => ({ v, mode: 'match' as const })),
@@ -39,7 +43,7 @@ export const searchType: Handler = async (req, ctx) => {
     resourceType: 'Bundle',
     type: 'searchset',
     ...(result.total !== undefined ? { total: result.total } : {}),
-    link: pageLinks(`${ctx.baseUrl}/${type}`, result.applied, result.offset, result.count, result.more),
+    link: pageLinks(`${ctx.baseUrl}/${path}`, result.applied, result.offset, result.count, result.more),
     entry,
   };
   return { status: 200, body: bundle };
