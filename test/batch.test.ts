@@ -1,5 +1,5 @@
 import type { Bundle, BundleEntry, OperationOutcome, Patient, Resource } from '@medplum/fhirtypes';
-import { fhirJson, startTestServer, type TestServer } from './harness.js';
+import { startTestServer, type TestServer, call } from './harness.js';
 
 // R4 http.html#transaction: in a batch each entry succeeds or fails on its own; the answer is a
 // batch-response with one entry per request, in request order, failures carrying an OperationOutcome.
@@ -15,8 +15,7 @@ const sys = 'http://example.org/batch';
 type Answer = Bundle & Pick<OperationOutcome, 'issue'>;
 
 async function post(bundle: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Answer }> {
-  const res = await srv.fetch('', { method: 'POST', headers: { ...fhirJson, ...headers }, body: JSON.stringify(bundle) });
-  return { status: res.status, body: await res.json() };
+  return call(srv, 'POST', '', bundle, headers);
 }
 const batch = (entry: unknown[], headers?: Record<string, string>) => post({ resourceType: 'Bundle', type: 'batch', entry }, headers);
 

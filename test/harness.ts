@@ -60,6 +60,12 @@ export async function call(srv: TestServer, method: string, path: string, body?:
   return { status: res.status, headers: res.headers, text, body: text ? JSON.parse(text) : undefined };
 }
 
+/** Creates a resource with its own id by PUT and asserts it was created (201). */
+export async function put(srv: TestServer, resource: { resourceType: string; id: string } & Record<string, unknown>): Promise<void> {
+  const r = await call(srv, 'PUT', `${resource.resourceType}/${resource.id}`, resource);
+  expect(r.status).toBe(201);
+}
+
 /** Asserts an error OperationOutcome, with the given issue code when one is named. */
 export function expectOutcome(r: Reply, code?: string): void {
   expect(r.headers.get('content-type')).toMatch(/^application\/fhir\+json/);

@@ -1,5 +1,5 @@
 import type { Bundle, OperationOutcome } from '@medplum/fhirtypes';
-import { fhirJson, startTestServer, type TestServer, call as callServer } from './harness.js';
+import { startTestServer, type TestServer, call as callServer, put as putResource } from './harness.js';
 
 // Type-level search over HTTP: parameter types, prefixes, modifiers, OR/AND, result parameters and
 // paging (R4 search.html). Expected ids are worked out by hand from the fixtures below.
@@ -10,10 +10,7 @@ let srv: TestServer;
 
 const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => callServer(srv, method, path, body, headers);
 
-const put = (r: { resourceType: string; id: string }) =>
-  srv.fetch(`${r.resourceType}/${r.id}`, { method: 'PUT', headers: fhirJson, body: JSON.stringify(r) }).then((res) => {
-    expect(res.status).toBe(201);
-  });
+const put = (r: { resourceType: string; id: string } & Record<string, unknown>) => putResource(srv, r);
 
 const mrn = 'urn:oid:1.2.36.146.595.217.0.1';
 const ucum = 'http://unitsofmeasure.org';

@@ -1,14 +1,11 @@
 import type { Bundle } from '@medplum/fhirtypes';
-import { call as callServer, startTestServer, type TestServer } from './harness.js';
+import { call as callServer, startTestServer, type TestServer, put as putResource } from './harness.js';
 
 // Chained parameters and reverse chaining with _has (R4 search.html#chaining, #has).
 
 let srv: TestServer;
 const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => callServer(srv, method, path, body, headers);
-const put = async (r: { resourceType: string; id: string } & Record<string, unknown>) => {
-  const res = await call('PUT', `${r.resourceType}/${r.id}`, r);
-  expect(res.status).toBe(201);
-};
+const put = (r: { resourceType: string; id: string } & Record<string, unknown>) => putResource(srv, r);
 const obs = (id: string, subject: string, code: string, value: number) => ({
   resourceType: 'Observation',
   id,

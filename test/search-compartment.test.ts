@@ -1,13 +1,11 @@
 import type { Bundle, CapabilityStatement } from '@medplum/fhirtypes';
-import { call as callServer, expectOutcome, startTestServer, type TestServer } from './harness.js';
+import { call as callServer, expectOutcome, startTestServer, type TestServer, put as putResource } from './harness.js';
 
 // Compartment search (R4 search.html#compartments, CompartmentDefinition/patient).
 
 let srv: TestServer;
 const call = (method: string, path: string) => callServer(srv, method, path);
-const put = async (r: { resourceType: string; id: string } & Record<string, unknown>) => {
-  expect((await callServer(srv, 'PUT', `${r.resourceType}/${r.id}`, r)).status).toBe(201);
-};
+const put = (r: { resourceType: string; id: string } & Record<string, unknown>) => putResource(srv, r);
 const obs = (id: string, extra: Record<string, unknown>) => ({
   resourceType: 'Observation',
   id,

@@ -1,15 +1,12 @@
 import type { Bundle, CapabilityStatement } from '@medplum/fhirtypes';
-import { call as callServer, expectOutcome, startTestServer, type TestServer } from './harness.js';
+import { call as callServer, expectOutcome, startTestServer, type TestServer, put as putResource } from './harness.js';
 
 // _include, _revinclude and :iterate (R4 search.html#include).
 
 let srv: TestServer;
 const call = (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => callServer(srv, method, path, body, headers);
 
-const put = async (r: { resourceType: string; id: string } & Record<string, unknown>) => {
-  const res = await call('PUT', `${r.resourceType}/${r.id}`, r);
-  expect(res.status).toBe(201);
-};
+const put = (r: { resourceType: string; id: string } & Record<string, unknown>) => putResource(srv, r);
 const hr = (id: string, patient: string, device?: string) => ({
   resourceType: 'Observation',
   id,

@@ -1,5 +1,5 @@
 import type { Bundle, BundleEntry, Observation, OperationOutcome, Patient } from '@medplum/fhirtypes';
-import { fhirJson, startTestServer, type TestServer } from './harness.js';
+import { startTestServer, type TestServer, call } from './harness.js';
 
 // Conditional writes inside a transaction follow the rules of the single interactions
 // (R4 http.html#ccreate, #cond-update) and Prefer: return=... (R4 http.html#ops).
@@ -15,9 +15,7 @@ const sys = 'http://example.org/tx-cond';
 type Answer = Bundle & Pick<OperationOutcome, 'issue'>;
 
 async function transaction(entry: BundleEntry[], prefer?: string): Promise<{ status: number; body: Answer }> {
-  const headers: Record<string, string> = { ...fhirJson, ...(prefer ? { prefer } : {}) };
-  const res = await srv.fetch('', { method: 'POST', headers, body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }) });
-  return { status: res.status, body: await res.json() };
+  return call(srv, 'POST', '', { resourceType: 'Bundle', type: 'transaction', entry }, prefer ? { prefer } : {});
 }
 
 async function search(query: string): Promise<Bundle> {

@@ -1,7 +1,7 @@
 import type { Bundle, BundleEntry, Observation, OperationOutcome, Patient, Resource } from '@medplum/fhirtypes';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { fhirJson, startTestServer, type TestServer } from './harness.js';
+import { fhirJson, startTestServer, type TestServer, call } from './harness.js';
 
 // R4 http.html#transaction: all or nothing, processed DELETE, POST, PUT/PATCH, GET, answered
 // with a transaction-response whose entries follow the request order.
@@ -18,8 +18,7 @@ const sys = 'http://example.org/tx';
 type Answer = Bundle & Pick<OperationOutcome, 'issue'>;
 
 async function transaction(entry: BundleEntry[]): Promise<{ status: number; body: Answer }> {
-  const res = await srv.fetch('', { method: 'POST', headers: fhirJson, body: JSON.stringify({ resourceType: 'Bundle', type: 'transaction', entry }) });
-  return { status: res.status, body: await res.json() };
+  return call(srv, 'POST', '', { resourceType: 'Bundle', type: 'transaction', entry });
 }
 
 async function search(query: string): Promise<Bundle> {

@@ -3,7 +3,7 @@ import { badRequest, FhirError } from '../fhir/outcome.js';
 import { idPattern, type Repository } from '../repository/repository.js';
 import type { StoredVersion } from '../repository/stored.js';
 import { search } from '../search/search.js';
-import type { HandlerContext } from './fhir-request.js';
+import { searchContext, type HandlerContext } from './fhir-request.js';
 
 /** Parses the query of a conditional request ("identifier=x|y" or "Patient?identifier=..."). */
 export function conditionQuery(raw: string): URLSearchParams {
@@ -26,10 +26,7 @@ export async function conditionalMatches(
   const p = new URLSearchParams(params);
   p.set('_count', '2');
   p.set('_total', 'none');
-  const result = await search(
-    { q: repo.queryable, tenant: repo.tenant, defs: ctx.defs, baseUrl: ctx.baseUrl },
-    { resourceType, params: p, strict: true },
-  );
+  const result = await search(searchContext(ctx, repo), { resourceType, params: p, strict: true });
   return result.entries;
 }
 

@@ -2,6 +2,7 @@ import type { Resource } from '@medplum/fhirtypes';
 import type { Definitions } from '../fhir/definitions.js';
 import type { Validator } from '../fhir/validator.js';
 import type { Repository } from '../repository/repository.js';
+import type { SearchContext } from '../search/search.js';
 import type { StoredVersion } from '../repository/stored.js';
 
 /** A FHIR interaction request, independent of Express, so batch entries use the same handlers. */
@@ -40,3 +41,8 @@ export interface HandlerContext {
 }
 
 export type Handler = (req: FhirRequest, ctx: HandlerContext) => Promise<FhirResponse>;
+
+/** What search needs from a handler context: the database (of repo, which may be a transaction's), tenant, definitions and base URL. */
+export function searchContext(ctx: HandlerContext, repo: Repository = ctx.repo): SearchContext {
+  return { q: repo.queryable, tenant: repo.tenant, defs: ctx.defs, baseUrl: ctx.baseUrl };
+}

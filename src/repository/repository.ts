@@ -3,7 +3,7 @@ import type { Database, Queryable } from '../db/database.js';
 import { FhirError, notFound } from '../fhir/outcome.js';
 import type { Validator } from '../fhir/validator.js';
 import type { Indexer } from '../search/index-values.js';
-import { fromRecord, StoredVersion, type VersionRecord } from './stored.js';
+import { currentVersionJoin, fromRecord, StoredVersion, versionColumns, type VersionRecord } from './stored.js';
 import { writeVersion } from './write-version.js';
 
 export interface RepositoryDeps {
@@ -16,7 +16,7 @@ export interface RepositoryDeps {
 
 export const idPattern = /^[A-Za-z0-9\-.]{1,64}$/;
 
-const selectVersion = `SELECT resource_type, id, version_id, last_updated, deleted, method, content FROM resource_version`;
+const selectVersion = `SELECT ${versionColumns} FROM resource_version v`;
 
 /**
  * Create, read, update, delete and version reads for one tenant. Every write validates the
@@ -55,9 +55,8 @@ export class Repository {
       );
     }
     const { rows } = await this.q.query<VersionRecord>(
-      `SELECT v.resource_type, v.id, v.version_id, v.last_updated, v.deleted, v.method, v.content
-         FROM resource r JOIN resource_version v
-           ON v.tenant = r.tenant AND v.resource_type = r.resource_type AND v.id = r.id AND v.version_id = r.version_id
+      `SELECT ${versionColumns}
+         FROM resource r ${currentVersionJoin}
         WHERE r.tenant = $1 AND r.resource_type = $2 AND r.id = $3`,
       [this.tenant, resourceType, id],
       { prepare: true },
@@ -76,7 +75,7 @@ export class Repository {
   async vread(resourceType: string, id: string, versionId: string): Promise<StoredVersion> {
     if (!/^\d{1,15}$/.test(versionId)) throw notFound(`${resourceType}/${id}/_history/${versionId}`);
     const { rows } = await this.q.query<VersionRecord>(
-      `${selectVersion} WHERE tenant = $1 AND resource_type = $2 AND id = $3 AND version_id = $4`,
+      `${selectVersion} WHERE v.tenant = $1 AND v.resource_type = $2 AND v.id = $3 AND v.version_id = $4`,
       [this.tenant, resourceType, id, Number(versionId)],
       { prepare: true },
     );

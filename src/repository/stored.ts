@@ -24,6 +24,13 @@ export class StoredVersion {
   }
 }
 
+/** The columns fromRecord reads, from resource_version aliased v. */
+export const versionColumns = 'v.resource_type, v.id, v.version_id, v.last_updated, v.deleted, v.method, v.content';
+
+/** Joins a resource row r to its current version v. */
+export const currentVersionJoin =
+  'JOIN resource_version v ON v.tenant = r.tenant AND v.resource_type = r.resource_type AND v.id = r.id AND v.version_id = r.version_id';
+
 export interface VersionRecord {
   resource_type: string;
   id: string;

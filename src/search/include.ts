@@ -1,6 +1,6 @@
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 import { badRequest } from '../fhir/outcome.js';
-import { fromRecord, type StoredVersion, type VersionRecord } from '../repository/stored.js';
+import { currentVersionJoin, fromRecord, type StoredVersion, versionColumns, type VersionRecord } from '../repository/stored.js';
 import type { SearchContext } from './search.js';
 
 /** One _include or _revinclude directive: source type, its reference parameters, an optional target type. */
@@ -104,10 +104,10 @@ async function apply(ctx: SearchContext, d: Directive, from: StoredVersion[]): P
 async function readMany(ctx: SearchContext, refs: [string, string][]): Promise<StoredVersion[]> {
   if (!refs.length) return [];
   const { rows } = await ctx.q.query<VersionRecord>(
-    `SELECT v.resource_type, v.id, v.version_id, v.last_updated, v.deleted, v.method, v.content
+    `SELECT ${versionColumns}
        FROM unnest($2::text[], $3::text[]) AS want(resource_type, id)
        JOIN resource r ON r.tenant = $1 AND r.resource_type = want.resource_type AND r.id = want.id AND NOT r.deleted
-       JOIN resource_version v ON v.tenant = r.tenant AND v.resource_type = r.resource_type AND v.id = r.id AND v.version_id = r.version_id
+       ${currentVersionJoin}
       ORDER BY v.resource_type, v.id`,
     [ctx.tenant, refs.map((r) => r[0]), refs.map((r) => r[1])],
   );

@@ -2,7 +2,7 @@ import type { OperationOutcomeIssue, SearchParameter } from '@medplum/fhirtypes'
 import { badRequest, FhirError } from '../fhir/outcome.js';
 import type { Definitions } from '../fhir/definitions.js';
 import type { Queryable } from '../db/database.js';
-import { fromRecord, type StoredVersion, type VersionRecord } from '../repository/stored.js';
+import { currentVersionJoin, fromRecord, type StoredVersion, versionColumns, type VersionRecord } from '../repository/stored.js';
 import { dateCondition } from './param-date.js';
 import { numberCondition } from './param-number.js';
 import { quantityMatch } from './param-quantity.js';
@@ -94,9 +94,8 @@ export async function search(ctx: SearchContext, req: SearchRequest): Promise<Se
   if (summary !== 'count' && count > 0) {
     // one row beyond the page tells whether a next page exists
     const { rows } = await ctx.q.query<VersionRecord>(
-      `SELECT v.resource_type, v.id, v.version_id, v.last_updated, v.deleted, v.method, v.content
-         FROM resource r JOIN resource_version v
-           ON v.tenant = r.tenant AND v.resource_type = r.resource_type AND v.id = r.id AND v.version_id = r.version_id
+      `SELECT ${versionColumns}
+         FROM resource r ${currentVersionJoin}
         WHERE ${whereSql}
         ORDER BY ${order}
         LIMIT ${sql.add(count + 1)} OFFSET ${sql.add(offset)}`,

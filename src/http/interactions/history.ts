@@ -1,7 +1,7 @@
 import type { Bundle, BundleEntry } from '@medplum/fhirtypes';
 import { dateRange } from '../../fhir/date-range.js';
 import { badRequest, notFound } from '../../fhir/outcome.js';
-import { fromRecord, type VersionRecord } from '../../repository/stored.js';
+import { fromRecord, versionColumns, type VersionRecord } from '../../repository/stored.js';
 import { pageParams } from '../../search/paging.js';
 import { SqlBuilder } from '../../search/sql-builder.js';
 import { pageLinks } from '../bundle-links.js';
@@ -45,7 +45,7 @@ export const history: Handler = async (req, ctx) => {
   const nextUpdated = at
     ? `, lead(v.last_updated) OVER (PARTITION BY v.tenant, v.resource_type, v.id ORDER BY v.version_id) AS next_updated`
     : '';
-  const versions = `SELECT v.resource_type, v.id, v.version_id, v.last_updated, v.deleted, v.method, v.content${nextUpdated}
+  const versions = `SELECT ${versionColumns}${nextUpdated}
          FROM resource_version v WHERE ${where.join(' AND ')}`;
   const filterParams = [...sql.params];
   const { rows } = await ctx.repo.queryable.query<VersionRecord & { total: number }>(

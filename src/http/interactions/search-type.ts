@@ -3,7 +3,7 @@ import { badRequest, FhirError } from '../../fhir/outcome.js';
 import { search } from '../../search/search.js';
 import { findIncludes } from '../../search/include.js';
 import { pageLinks } from '../bundle-links.js';
-import type { Handler } from '../fhir-request.js';
+import { searchContext, type Handler } from '../fhir-request.js';
 import { resourceShaper } from '../shape.js';
 
 /** GET [type]?params, POST [type]/_search (form body merged with the query), and compartment search. */
@@ -25,7 +25,7 @@ export const searchType: Handler = async (req, ctx) => {
     params.get('_summary') ?? undefined,
     params.get('_elements')?.split(',').map((e) => e.trim()).filter(Boolean),
   );
-  const searchCtx = { q: ctx.repo.queryable, tenant: ctx.repo.tenant, defs: ctx.defs, baseUrl: ctx.baseUrl };
+  const searchCtx = searchContext(ctx);
   const result = await search(searchCtx, { resourceType: type, params, strict, compartment });
   const included = await findIncludes(searchCtx, result.entries, params, strict, result.issues);
   const entry: BundleEntry[] = [
