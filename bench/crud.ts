@@ -7,25 +7,21 @@
  * Settings: BENCH_SECONDS (10), BENCH_CONCURRENCY (32), BENCH_PG (admin URL), BENCH_PROFILE=1
  * (every Observation claims the R4 heart-rate profile, validated on write), BENCH_KEEP=1.
  */
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import pg from 'pg';
+import { phaseTable, requireWrk, wrk, type Phase } from './wrk-run.js';
+import { serve } from './serve.js';
+import { benchAdminUrl, benchDatabaseUrl } from './bench-db.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const C = Number(process.env.BENCH_CONCURRENCY ?? 32);
-const admin = process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const admin = benchAdminUrl;
 const port = Number(process.env.BENCH_PORT ?? 18080);
 const withProfile = process.env.BENCH_PROFILE === '1';
-const luaDir = join(dirname(fileURLToPath(import.meta.url)), 'wrk');
 const dbName = 'serium_bench';
-const dbUrl = (() => {
-  const u = new URL(admin);
-  u.pathname = '/' + dbName;
-  return u.toString();
-})();
+const dbUrl = benchDatabaseUrl(dbName);
 
 async function sql<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
   const c = new pg.Client({ connectionString: url });
@@ -35,38 +31,6 @@ async function sql<T = Record<string, unknown>>(url: string, text: string, param
   } finally {
     await c.end();
   }
-}
-
-interface Phase {
-  name: string;
-  requests: number;
-  perSecond: number;
-  p50: number;
-  p99: number;
-  errors: number;
-}
-
-const ms = (s: string) => {
-  const m = /([\d.]+)(us|ms|s)/.exec(s);
-  if (!m) return NaN;
-  return Number(m[1]) * ({ us: 0.001, ms: 1, s: 1000 } as Record<string, number>)[m[2]];
-};
-
-function wrk(name: string, script: string, path: string, env: Record<string, string> = {}): Phase {
-  const out = execFileSync('wrk', ['-t2', `-c${C}`, `-d${seconds}s`, '--latency', '-s', join(luaDir, script), `http://127.0.0.1:${port}${path}`], {
-    env: { ...process.env, BENCH_LUA_DIR: luaDir, ...env },
-    encoding: 'utf8',
-  });
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
-  const errors = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0) + Number(/Socket errors: .*?(\d+)/.exec(out)?.[1] ?? 0);
-  return {
-    name,
-    requests,
-    perSecond: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
-    p50: ms(/ 50%\s+(\S+)/.exec(out)?.[1] ?? ''),
-    p99: ms(/ 99%\s+(\S+)/.exec(out)?.[1] ?? ''),
-    errors,
-  };
 }
 
 /** The created rows again, inserted straight into PostgreSQL by C connections, one row per statement. */
@@ -102,38 +66,26 @@ function rssMb(pid: number): number {
 }
 
 async function main(): Promise<void> {
-  if (spawnSync('wrk', ['--version']).error) {
-    console.error('wrk is not installed: apt-get install wrk');
-    process.exit(1);
-  }
+  requireWrk();
   await sql(admin, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
   await sql(admin, `CREATE DATABASE ${dbName}`);
-  const server = spawn(process.execPath, ['dist/src/main.js'], {
-    env: { ...process.env, DATABASE_URL: dbUrl, PORT: String(port), LOG_LEVEL: 'warn', DB_POOL_SIZE: '16' },
-    stdio: ['ignore', 'inherit', 'inherit'],
-  });
+  const server = await serve({ DATABASE_URL: dbUrl, DB_POOL_SIZE: '16' }, port);
   try {
-    for (let t = 0; ; t++) {
-      try {
-        if ((await fetch(`http://127.0.0.1:${port}/readyz`)).ok) break;
-      } catch {
-        if (t > 300) throw new Error('server did not start');
-      }
-      await new Promise((r) => setTimeout(r, 100));
-    }
     let peakRss = 0;
     const sampler = setInterval(() => (peakRss = Math.max(peakRss, rssMb(server.pid as number))), 100);
     const env = { BENCH_PROFILE: withProfile ? '1' : '0' };
-    const phases: Phase[] = [wrk('create (POST Observation)', 'create.lua', '/fhir/Observation', env)];
+    const base = `http://127.0.0.1:${port}`;
+    const opts = { connections: C, seconds };
+    const phases: Phase[] = [wrk('create (POST Observation)', 'create.lua', `${base}/fhir/Observation`, { ...opts, env })];
     // A bulk load leaves fresh tables without planner statistics and with autovacuum about to
     // start on all of them; settle that first so the next phases measure the steady state.
     await sql(dbUrl, 'VACUUM ANALYZE');
     const idsFile = join(mkdtempSync(join(tmpdir(), 'serium-bench-')), 'ids.txt');
     const ids = await sql<{ id: string }>(dbUrl, `SELECT id FROM resource WHERE resource_type = 'Observation' ORDER BY random() LIMIT 20000`);
     writeFileSync(idsFile, ids.map((r) => r.id).join('\n') + '\n');
-    phases.push(wrk('read (GET Observation/id)', 'read.lua', '/', { ...env, BENCH_IDS: idsFile }));
-    phases.push(wrk('create+read 50/50', 'mixed.lua', '/', { ...env, BENCH_IDS: idsFile }));
-    phases.push(wrk('search (subject+code+one day)', 'search.lua', '/'));
+    phases.push(wrk('read (GET Observation/id)', 'read.lua', `${base}/`, { ...opts, env: { ...env, BENCH_IDS: idsFile } }));
+    phases.push(wrk('create+read 50/50', 'mixed.lua', `${base}/`, { ...opts, env: { ...env, BENCH_IDS: idsFile } }));
+    phases.push(wrk('search (subject+code+one day)', 'search.lua', `${base}/`, opts));
     clearInterval(sampler);
     const created = await sql<{ content: string }>(dbUrl, `SELECT content FROM resource_version WHERE resource_type = 'Observation' LIMIT 20000`);
     phases.push(await directInserts(created.map((r) => r.content)));
@@ -144,16 +96,11 @@ async function main(): Promise<void> {
       `machine: ${cpus().length} x ${cpus()[0]?.model}, ${Math.round(totalmem() / 2 ** 30)} GiB; node ${process.version}; ` +
         `wrk 2 threads, ${C} connections, ${seconds} s per phase; Observations ${withProfile ? 'claim the heart-rate profile' : 'claim no profile'}; ${n} stored at the end`,
     );
-    console.log('\n| phase | requests | req/s | p50 ms | p99 ms | errors |');
-    console.log('|---|---:|---:|---:|---:|---:|');
-    for (const p of phases) {
-      console.log(`| ${p.name} | ${p.requests} | ${Math.round(p.perSecond)} | ${p.p50.toFixed(2)} | ${p.p99.toFixed(2)} | ${p.errors} |`);
-    }
+    console.log('\n' + phaseTable(phases));
     console.log(`\nserver peak RSS during the HTTP phases: ${peakRss.toFixed(0)} MB`);
     console.log(`create throughput is ${((100 * phases[0].perSecond) / phases[4].perSecond).toFixed(1)}% of PostgreSQL's own single-row INSERT rate for the same rows`);
   } finally {
-    server.kill('SIGTERM');
-    await new Promise((r) => server.once('exit', r));
+    await server.stop();
     if (process.env.BENCH_KEEP !== '1') await sql(admin, `DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`);
   }
 }

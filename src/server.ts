@@ -14,6 +14,7 @@ import { buildCapabilityStatement } from './http/capability-statement.js';
 import type { Logger } from './logger.js';
 import { projectRoot } from './paths.js';
 import { Indexer } from './search/index-values.js';
+import { StatisticsKeeper } from './db/statistics.js';
 import { buildApp } from './app.js';
 
 export interface Running {
@@ -44,6 +45,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
   log.info('database connected', { kind: db.kind, ...(db.kind === 'embedded' ? { dataDir: config.dataDir } : {}) });
   let stopping = false;
   let server: Server;
+  const statistics = new StatisticsKeeper(db, log, config.analyzeAfterWrites);
   try {
     await migrate(db, log);
     const app = buildApp({
@@ -54,7 +56,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
       log,
       capabilityStatement,
       isStopping: () => stopping,
-      repoDeps: { db, validator, indexer, clock: opts.clock ?? (() => new Date()), newId: opts.newId ?? randomUUID },
+      repoDeps: { db, validator, indexer, statistics, clock: opts.clock ?? (() => new Date()), newId: opts.newId ?? randomUUID },
     });
     server = await new Promise<Server>((resolve, reject) => {
       // Express 5 hands a listen error (port in use) to this callback instead of throwing.
@@ -85,6 +87,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
         }, config.shutdownGraceMs);
         timer.unref();
       });
+      await statistics.idle();
       await db.close();
       log.info('stopped');
     },

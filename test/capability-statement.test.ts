@@ -24,7 +24,7 @@ test('describes an R4 server with JSON and the served resource types', () => {
   // Parameters has no REST endpoint in R4; SubscriptionStatus is R4B.
   expect(types).not.toContain('Parameters');
   expect(types).not.toContain('SubscriptionStatus');
-  expect(cs.rest?.[0].interaction?.map((i) => i.code).sort()).toEqual(['batch', 'history-system', 'transaction']);
+  expect(cs.rest?.[0].interaction?.map((i) => i.code).sort()).toEqual(['batch', 'history-system', 'search-system', 'transaction']);
 });
 
 test('lists the interactions, versioning and conditional support that work', () => {
@@ -36,7 +36,8 @@ test('lists the interactions, versioning and conditional support that work', () 
   expect(obs?.conditionalCreate).toBe(true);
   expect(obs?.conditionalUpdate).toBe(true);
   expect(obs?.conditionalDelete).toBe('single');
-  expect(obs?.operation?.map((o) => o.name)).toEqual(['validate']);
+  expect(obs?.operation?.map((o) => o.name).sort()).toEqual(['lastn', 'stats', 'validate']);
+  expect(resourceOf('Patient')?.operation?.map((o) => o.name)).toEqual(['validate']);
   expect(obs?.supportedProfile).toContain('http://hl7.org/fhir/StructureDefinition/heartrate');
 });
 
@@ -60,12 +61,14 @@ test('every search parameter listed for Patient and Observation is accepted, non
   }
 });
 
-test('composite parameters are not listed, and a search with one is answered as unsupported', async () => {
-  const names = resourceOf('Observation')?.searchParam?.map((p) => p.name) ?? [];
-  expect(names).not.toContain('component-code-value-quantity');
-  const strict = await srv.fetch('Observation?component-code-value-quantity=8480-6$gt100', { headers: { prefer: 'handling=strict' } });
+test('composites of an unsupported shape are not listed, and a search with one is answered as unsupported', async () => {
+  expect(resourceOf('Observation')?.searchParam?.map((p) => p.name)).toContain('component-code-value-quantity');
+  // DocumentReference.relationship pairs a reference with a token
+  const names = resourceOf('DocumentReference')?.searchParam?.map((p) => p.name) ?? [];
+  expect(names).not.toContain('relationship');
+  const strict = await srv.fetch('DocumentReference?relationship=DocumentReference/x$replaces', { headers: { prefer: 'handling=strict' } });
   expect(strict.status).toBe(400);
-  const lenient = (await (await srv.fetch('Observation?component-code-value-quantity=8480-6$gt100')).json()) as Bundle;
+  const lenient = (await (await srv.fetch('DocumentReference?relationship=DocumentReference/x$replaces')).json()) as Bundle;
   const outcome = lenient.entry?.find((e) => e.search?.mode === 'outcome')?.resource as OperationOutcome;
-  expect(outcome.issue[0].diagnostics).toMatch(/component-code-value-quantity/);
+  expect(outcome.issue[0].diagnostics).toMatch(/relationship/);
 });

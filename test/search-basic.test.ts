@@ -184,7 +184,8 @@ describe('Observation', () => {
     ['value-quantity=1.15', s('creatinine')],
     ['value-quantity=1.2', s('creatinine')],
     ['value-quantity=ne1.2', s('weight', 'weight2', 'hr', 'glucose')],
-    [`value-quantity=${q(`ge72.5|${ucum}|kg`)}`, s('weight2')],
+    // UCUM-aware: 185 [lb_av] is 83.9 kg
+    [`value-quantity=${q(`ge72.5|${ucum}|kg`)}`, s('weight', 'weight2')],
     [`value-quantity=${q('72||/min')}`, s('hr')],
     // date: day, second and time zone precision; periods
     ['date=2016-03-28', s('weight', 'weight2')],

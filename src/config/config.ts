@@ -12,6 +12,7 @@ export interface Config {
   maxBodyBytes: number;
   logLevel: LogLevel;
   shutdownGraceMs: number;
+  analyzeAfterWrites: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -77,5 +78,6 @@ export function loadConfig(env: Env = process.env): Config {
     maxBodyBytes: bytes(env, 'MAX_BODY_SIZE', 10 * 1024 * 1024),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10000, 0, 600000),
+    analyzeAfterWrites: integer(env, 'ANALYZE_AFTER_WRITES', 1000, 0, 100_000_000),
   };
 }

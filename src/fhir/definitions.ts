@@ -48,10 +48,13 @@ export function loadDefinitions(extraSearchParams: SearchParameter[] = []): Defi
   indexSearchParameterBundle(spBundle);
 
   const resourceTypes = new Set<string>();
+  // Binary, Bundle and Parameters derive from Resource directly: no narrative, no _text
+  const domainResources = new Set<string>();
   for (const e of resources.entry ?? []) {
     const sd = e.resource;
     if (sd?.kind === 'resource' && !sd.abstract && sd.derivation !== 'constraint' && !notServed.has(sd.type)) {
       resourceTypes.add(sd.type);
+      if (sd.baseDefinition === 'http://hl7.org/fhir/StructureDefinition/DomainResource') domainResources.add(sd.type);
     }
   }
 
@@ -62,7 +65,7 @@ export function loadDefinitions(extraSearchParams: SearchParameter[] = []): Defi
       const targets = (base as string) === 'Resource' || (base as string) === 'DomainResource' ? [...resourceTypes] : [base];
       for (const t of targets) {
         if (!resourceTypes.has(t)) continue;
-        if ((base as string) === 'DomainResource' && t === 'Bundle') continue;
+        if ((base as string) === 'DomainResource' && !domainResources.has(t)) continue;
         let m = searchParams.get(t);
         if (!m) searchParams.set(t, (m = new Map()));
         m.set(sp.code as string, sp);

@@ -1,3 +1,4 @@
+import { allowWrappedBase64 } from './base64-whitespace.js';
 import { OperationOutcomeError, validateResource } from '@medplum/core';
 import type { OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { FhirError } from './outcome.js';
@@ -22,7 +23,8 @@ export class Validator {
   private readonly compiled = new Map<string, CompiledProfile>();
 
   constructor(
-    private readonly terminology: Terminology,
+    /** The value sets and code systems Serium holds (also used by search :in and :not-in). */
+    readonly terminology: Terminology,
     profiles: ReadonlyMap<string, StructureDefinition>,
   ) {
     const profileType = (url: string) => profiles.get(url)?.type;
@@ -42,7 +44,7 @@ export class Validator {
   check(resource: Resource, extraProfiles: string[] = []): ValidationResult {
     const base = dedupe([
       ...inheritedNames(resource),
-      ...run(() => validateResource(resource)),
+      ...allowWrappedBase64(resource, run(() => validateResource(resource))),
       ...checkRequiredBindings(resource as never, this.terminology),
     ]);
     const seen = new Set(base.map(key));

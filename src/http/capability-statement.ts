@@ -1,11 +1,14 @@
-import type { CapabilityStatement, CapabilityStatementRestResource, Resource } from '@medplum/fhirtypes';
+import type { CapabilityStatement, CapabilityStatementRestResource, CapabilityStatementRestResourceSearchParam, Resource, SearchParameter } from '@medplum/fhirtypes';
 import type { Definitions } from '../fhir/definitions.js';
-import { supportedModifiers } from '../search/search.js';
-import { isRowParam } from '../search/row-params.js';
+import { isSearchable, modifiersSentence } from '../search/modifiers.js';
+import { commonParams } from '../search/common-params.js';
+import { textDocumentation } from '../search/param-content.js';
 import { routes } from './routes.js';
 
 const operationDefinitions: Record<string, string> = {
   validate: 'http://hl7.org/fhir/OperationDefinition/Resource-validate',
+  lastn: 'http://hl7.org/fhir/OperationDefinition/Observation-lastn',
+  stats: 'http://hl7.org/fhir/OperationDefinition/Observation-stats',
 };
 
 /**
@@ -15,12 +18,12 @@ const operationDefinitions: Record<string, string> = {
 export function buildCapabilityStatement(defs: Definitions, baseUrl: string, version: string, profiles: string[]): Resource {
   const typeInteractions = new Set<string>();
   const conditional = new Set<string>();
-  const typeOperations = new Set<string>();
+  const typeOperations = new Map<string, string | undefined>();
   for (const r of routes) {
     if (r.level === 'system') continue;
     if (r.interaction) typeInteractions.add(r.interaction);
     if (r.interaction && r.conditional) conditional.add(r.interaction);
-    if (r.operation) typeOperations.add(r.operation);
+    if (r.operation) typeOperations.set(r.operation, r.resourceType);
   }
   // _revinclude targets: for each type, the Source:param pairs whose references may point at it
   const revIncludes = new Map<string, string[]>();
@@ -32,7 +35,7 @@ export function buildCapabilityStatement(defs: Definitions, baseUrl: string, ver
   }
   const resources: CapabilityStatementRestResource[] = [...defs.resourceTypes].sort().map((type) => {
     const params = [...(defs.searchParams.get(type)?.values() ?? [])]
-      .filter((sp) => isRowParam(sp.code) || (sp.type as string) in supportedModifiers)
+      .filter(isSearchable)
       .sort((a, b) => (a.code as string).localeCompare(b.code as string));
     return {
       type: type as CapabilityStatementRestResource['type'],
@@ -48,16 +51,18 @@ export function buildCapabilityStatement(defs: Definitions, baseUrl: string, ver
       referencePolicy: ['literal', 'logical'],
       searchInclude: [`${type}:*`, ...params.filter((sp) => sp.type === 'reference').map((sp) => `${type}:${sp.code}`)],
       searchRevInclude: [...new Set(revIncludes.get(type) ?? [])].sort(),
-      searchParam: params.map((sp) => ({
-        name: sp.code as string,
-        definition: sp.url,
-        type: sp.type,
-        ...(sp.description ? { documentation: firstLine(sp.description) } : {}),
-      })),
-      operation: [...typeOperations].map((name) => ({ name, definition: operationDefinitions[name] })),
+      searchParam: params.map((sp) => searchParamEntry(type, sp)),
+      operation: [...typeOperations]
+        .filter(([, only]) => !only || only === type)
+        .map(([name]) => ({ name, definition: operationDefinitions[name] })),
     };
   });
-  const systemInteractions = routes.filter((r) => r.level === 'system' && r.interaction && r.interaction !== 'capabilities');
+  const systemInteractions = [
+    ...new Set(routes.filter((r) => r.level === 'system' && r.interaction && r.interaction !== 'capabilities').map((r) => r.interaction as string)),
+  ];
+  // system-level search takes the parameters common to every type (common-params.ts), and _type
+  const allTypes = [...defs.resourceTypes].sort();
+  const systemParams = commonParams(defs, allTypes).sort((a, b) => (a.code as string).localeCompare(b.code as string));
   const cs: CapabilityStatement = {
     resourceType: 'CapabilityStatement',
     status: 'active',
@@ -74,14 +79,34 @@ export function buildCapabilityStatement(defs: Definitions, baseUrl: string, ver
         mode: 'server',
         ...(routes.some((r) => r.compartment) ? { compartment: [...defs.compartments.values()].map((c) => c.url) } : {}),
         resource: resources,
-        interaction: [
-          ...systemInteractions.map((r) => ({ code: r.interaction as 'transaction' })),
-          { code: 'batch' },
-        ],
+        interaction: [...systemInteractions.map((code) => ({ code: code as 'transaction' })), { code: 'batch' }],
+        ...(systemInteractions.includes('search-system')
+          ? {
+              searchParam: [
+                {
+                  name: '_type',
+                  type: 'token',
+                  documentation: 'The resource types to search, comma-separated; without it every type is searched. Only parameters common to all of them apply.',
+                },
+                ...systemParams.map((sp) => searchParamEntry(allTypes[0], sp)),
+              ],
+            }
+          : {}),
       },
     ],
   };
   return cs;
+}
+
+/** One searchParam entry; its documentation ends with the modifiers the engine accepts (R4 has no element for them). */
+function searchParamEntry(resourceType: string, sp: SearchParameter): CapabilityStatementRestResourceSearchParam {
+  const about = textDocumentation[sp.code as string] ?? (sp.description ? firstLine(sp.description) : '');
+  return {
+    name: sp.code as string,
+    definition: sp.url,
+    type: sp.type,
+    documentation: `${about ? `${about}\n\n` : ''}${modifiersSentence(resourceType, sp)}`,
+  };
 }
 
 function firstLine(s: string): string {

@@ -42,7 +42,7 @@ export interface HandlerContext {
 
 export type Handler = (req: FhirRequest, ctx: HandlerContext) => Promise<FhirResponse>;
 
-/** What search needs from a handler context: the database (of repo, which may be a transaction's), tenant, definitions and base URL. */
+/** What search needs from a handler context: the database (of repo, which may be a transaction's), tenant, definitions, base URL and value sets. */
 export function searchContext(ctx: HandlerContext, repo: Repository = ctx.repo): SearchContext {
-  return { q: repo.queryable, tenant: repo.tenant, defs: ctx.defs, baseUrl: ctx.baseUrl };
+  return { q: repo.queryable, tenant: repo.tenant, defs: ctx.defs, baseUrl: ctx.baseUrl, terminology: ctx.validator.terminology };
 }

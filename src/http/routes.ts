@@ -6,9 +6,12 @@ import { patch, conditionalPatch } from './interactions/patch.js';
 import { remove, conditionalDelete } from './interactions/delete.js';
 import { history } from './interactions/history.js';
 import { searchType } from './interactions/search-type.js';
+import { searchSystem } from './interactions/search-system.js';
 import { batch } from './interactions/batch.js';
 import { capabilities } from './interactions/capabilities.js';
 import { resourceValidate } from '../operations/resource-validate.js';
+import { observationLastn } from '../operations/observation-lastn.js';
+import { observationStats } from '../operations/observation-stats.js';
 import type { Handler } from './fhir-request.js';
 
 export type Level = 'system' | 'type' | 'instance';
@@ -25,6 +28,8 @@ export interface Route {
   conditional?: boolean;
   /** A compartment search: [compartment type]/[id]/[member type]. */
   compartment?: boolean;
+  /** The one resource type this route serves (a type-specific operation); all when absent. */
+  resourceType?: string;
 }
 
 /** Every FHIR endpoint Serium serves. The CapabilityStatement is generated from this table. */
@@ -32,9 +37,15 @@ export const routes: Route[] = [
   { method: 'GET', pattern: 'metadata', handler: capabilities, level: 'system', interaction: 'capabilities' },
   { method: 'POST', pattern: '', handler: batch, level: 'system', interaction: 'transaction' },
   { method: 'GET', pattern: '_history', handler: history, level: 'system', interaction: 'history-system' },
+  { method: 'GET', pattern: '', handler: searchSystem, level: 'system', interaction: 'search-system' },
+  { method: 'POST', pattern: '_search', handler: searchSystem, level: 'system', interaction: 'search-system' },
 
   { method: 'GET', pattern: ':type/_history', handler: history, level: 'type', interaction: 'history-type' },
   { method: 'POST', pattern: ':type/_search', handler: searchType, level: 'type', interaction: 'search-type' },
+  { method: 'GET', pattern: 'Observation/$lastn', handler: observationLastn, level: 'type', operation: 'lastn', resourceType: 'Observation' },
+  { method: 'POST', pattern: 'Observation/$lastn', handler: observationLastn, level: 'type', operation: 'lastn', resourceType: 'Observation' },
+  { method: 'GET', pattern: 'Observation/$stats', handler: observationStats, level: 'type', operation: 'stats', resourceType: 'Observation' },
+  { method: 'POST', pattern: 'Observation/$stats', handler: observationStats, level: 'type', operation: 'stats', resourceType: 'Observation' },
   { method: 'POST', pattern: ':type/$validate', handler: resourceValidate, level: 'type', operation: 'validate' },
   { method: 'GET', pattern: ':type', handler: searchType, level: 'type', interaction: 'search-type' },
   { method: 'POST', pattern: ':type', handler: create, level: 'type', interaction: 'create' },
@@ -47,6 +58,7 @@ export const routes: Route[] = [
   { method: 'GET', pattern: ':type/:id/$validate', handler: resourceValidate, level: 'instance', operation: 'validate' },
   { method: 'POST', pattern: ':type/:id/$validate', handler: resourceValidate, level: 'instance', operation: 'validate' },
   { method: 'GET', pattern: ':type/:id/:memberType', handler: searchType, level: 'instance', compartment: true },
+  { method: 'POST', pattern: ':type/:id/:memberType/_search', handler: searchType, level: 'instance', compartment: true },
   { method: 'GET', pattern: ':type/:id', handler: read, level: 'instance', interaction: 'read' },
   { method: 'PUT', pattern: ':type/:id', handler: update, level: 'instance', interaction: 'update' },
   { method: 'PATCH', pattern: ':type/:id', handler: patch, level: 'instance', interaction: 'patch' },

@@ -39,9 +39,10 @@ function filter(type: string, summary: string | undefined, elements: string[] | 
     return (k) => always.has(k) || set.has(k) || elements.some((e) => k.startsWith(e) && /^[A-Z]/.test(k.slice(e.length)));
   }
   if (summary === 'true') {
-    const props = getDataType(type).summaryProperties ?? new Set<string>();
-    const choices = [...props].filter((p) => p.endsWith('[x]')).map((p) => p.slice(0, -3));
-    return (k) => always.has(k) || props.has(k) || choices.some((p) => k.startsWith(p));
+    const { summaryProperties: props = new Set<string>(), elements: defined } = getDataType(type);
+    // a choice element is listed by its base name (value) and written with its type (valueQuantity)
+    const choices = [...props].map((p) => p.replace(/\[x\]$/, '')).filter((p) => `${p}[x]` in defined);
+    return (k) => always.has(k) || props.has(k) || choices.some((p) => k.startsWith(p) && /^[A-Z]/.test(k.slice(p.length)));
   }
   if (summary === 'text') {
     const mandatory = getDataType(type).mandatoryProperties ?? new Set<string>();

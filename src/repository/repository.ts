@@ -12,6 +12,8 @@ export interface RepositoryDeps {
   indexer: Indexer;
   clock: () => Date;
   newId: () => string;
+  /** Told of every stored version, to keep planner statistics current after bulk writes. */
+  statistics?: { noteWrite(): void };
 }
 
 export const idPattern = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -142,6 +144,7 @@ export class Repository {
         null,
         true,
       );
+      repo.deps.statistics?.noteWrite();
       return true;
     });
   }
@@ -199,6 +202,7 @@ export class Repository {
       index,
       existed,
     );
+    this.deps.statistics?.noteWrite();
     return new StoredVersion(resourceType, id, versionId, lastUpdated, false, json, method);
   }
 }

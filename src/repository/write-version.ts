@@ -1,5 +1,6 @@
 import type { Queryable } from '../db/database.js';
 import { indexTables, type IndexRows } from '../search/index-values.js';
+import { observationRows } from '../search/observation-rows.js';
 
 export interface VersionRow {
   tenant: string;
@@ -12,14 +13,17 @@ export interface VersionRow {
   content: string | null;
 }
 
-const columns: Record<(typeof indexTables)[number], string[]> = {
+/** The columns of each index table, in IndexRows order; a suffix names the cast from text. */
+export const indexColumns: Record<(typeof indexTables)[number], string[]> = {
   token: ['param', 'system', 'code', 'text'],
   string: ['param', 'value', 'exact'],
   date: ['param', 'lo::timestamptz', 'hi::timestamptz'],
   reference: ['param', 'target_type', 'target_id', 'url'],
   number: ['param', 'value::numeric'],
-  quantity: ['param', 'value::numeric', 'system', 'code', 'unit'],
+  quantity: ['param', 'value::numeric', 'system', 'code', 'unit', 'canonical_value::numeric', 'canonical_code'],
   uri: ['param', 'value'],
+  composite: ['param', 'system', 'code', 'v_system', 'v_code', 'v_value::numeric', 'v_unit', 'v_canonical_value::numeric', 'v_canonical_code',
+    'v_lo::timestamptz', 'v_hi::timestamptz', 'v_string', 'v_exact'],
 };
 
 /**
@@ -45,7 +49,7 @@ export async function writeVersion(q: Queryable, row: VersionRow, index: IndexRo
     }
     const rows = index?.[table] ?? [];
     if (!rows.length) continue;
-    const cols = columns[table];
+    const cols = indexColumns[table];
     const refs = cols.map((c, i) => {
       params.push(rows.map((r) => r[i]));
       const [name, cast] = c.split('::');
@@ -58,5 +62,22 @@ export async function writeVersion(q: Queryable, row: VersionRow, index: IndexRo
                       SELECT $1, $2, $3, ${select} FROM ${unnest})`,
     );
   }
+  if (row.resourceType === 'Observation') ctes.push(...observationCtes(params, index, existed));
   await q.query(`WITH ${ctes.join(',\n')} SELECT 1`, params, { prepare: true });
+}
+
+/** Observation's denormalised search rows (see migration 003), replaced like the index rows. */
+function observationCtes(params: unknown[], index: IndexRows | null, existed: boolean): string[] {
+  const ctes = existed ? ['d_obs AS (DELETE FROM observation_index WHERE tenant = $1 AND id = $3)'] : [];
+  if (!index) return ctes;
+  const o = observationRows(index);
+  const at = (v: unknown) => `$${params.push(v)}`;
+  ctes.push(
+    `i_obs AS (INSERT INTO observation_index (tenant, id, target_type, target_id, system, code, codes, categories, lo, hi)
+               SELECT $1, $3, ${at(o.targetType)}::text, ${at(o.targetId)}::text, u.system, u.code,
+                      CASE WHEN u.n = 1 THEN ${at(o.codeSet)}::text[] END, ${at(o.categories)}::text[],
+                      ${at(o.lo)}::timestamptz, ${at(o.hi)}::timestamptz
+                 FROM unnest(${at(o.systems)}::text[], ${at(o.codes)}::text[]) WITH ORDINALITY AS u(system, code, n))`,
+  );
+  return ctes;
 }

@@ -17,7 +17,12 @@ interface Step {
   cast?: string;
   /** Reference target restriction from `.where(resolve() is X)`. */
   targetType?: string;
+  /** Where this step finds its values, per parent type: worked out from the type schema once. */
+  lookups?: Map<string, Lookup>;
 }
+
+/** The JSON properties a step reads on one parent type (several for a choice element), with their types. */
+type Lookup = { prop: string; type: string; binding?: string }[];
 
 const simpleStep = /^([a-zA-Z][a-zA-Z0-9]*)(?:\.(?:as|ofType)\(([A-Za-z]+)\))?$/;
 
@@ -72,7 +77,7 @@ function parseSimple(part: string, resourceType: string): Step[] | 'other-type' 
     targetType = whereMatch[2];
   }
   const dot = s.indexOf('.');
-  if (dot < 0) return undefined;
+  if (dot < 0) return s === resourceType && !cast && !targetType ? [] : undefined; // the resource itself
   const root = s.slice(0, dot);
   if (root !== resourceType && root !== 'Resource' && root !== 'DomainResource') {
     return /^[A-Z][A-Za-z]+$/.test(root) ? 'other-type' : undefined;
@@ -92,34 +97,44 @@ function parseSimple(part: string, resourceType: string): Step[] | 'other-type' 
 }
 
 
-/** Walks one step of a path on one typed value, following the type schema for child types. */
+/** The properties one step reads on a parent type, following the type schema; cached on the step. */
+function lookup(step: Step, parentType: string): Lookup {
+  const cached = step.lookups?.get(parentType);
+  if (cached) return cached;
+  const schema = tryGetDataType(parentType);
+  if (!schema) return [];
+  // R4 expressions spell some primitive casts capitalised: value.as(DateTime)
+  const cast = step.cast?.toLowerCase();
+  const accepts = (type: string) => !cast || type.toLowerCase() === cast || (cast === 'datetime' && type === 'instant');
+  const direct = schema.elements[step.name];
+  let found: Lookup;
+  if (direct) {
+    const type = direct.type[0]?.code ?? 'Element';
+    found = accepts(type) ? [{ prop: step.name, type, binding: type === 'code' ? direct.binding?.valueSet : undefined }] : [];
+  } else {
+    const choice = schema.elements[step.name + '[x]'];
+    found = (choice?.type ?? []).filter((t) => accepts(t.code)).map((t) => ({ prop: step.name + capitalise(t.code), type: t.code }));
+  }
+  (step.lookups ??= new Map()).set(parentType, found);
+  return found;
+}
+
+/** Walks one step of a path on typed values. */
 function walk(items: Found[], step: Step): Found[] {
   const out: Found[] = [];
   for (const item of items) {
     const obj = item.value as Record<string, unknown>;
     if (!obj || typeof obj !== 'object') continue;
-    const schema = tryGetDataType(item.type);
-    const element = schema?.elements[step.name] ?? schema?.elements[step.name + '[x]'];
-    if (!element) continue;
-    const candidates: Found[] = [];
-    if (schema?.elements[step.name]) {
-      const type = element.type[0]?.code ?? 'Element';
-      const binding = type === 'code' ? element.binding?.valueSet : undefined;
-      const v = obj[step.name];
-      if (v !== undefined) for (const x of Array.isArray(v) ? v : [v]) candidates.push({ type, value: x, binding });
-    } else {
-      for (const t of element.type) {
-        const v = obj[step.name + capitalise(t.code)];
-        if (v !== undefined) for (const x of Array.isArray(v) ? v : [v]) candidates.push({ type: t.code, value: x });
+    for (const { prop, type, binding } of lookup(step, item.type)) {
+      const v = obj[prop];
+      if (v === undefined) continue;
+      for (const x of Array.isArray(v) ? v : [v]) {
+        if (step.targetType) {
+          const ref = (x as { reference?: string })?.reference;
+          if (!ref || !ref.split('/').includes(step.targetType)) continue;
+        }
+        out.push({ type, value: x, binding });
       }
-    }
-    for (const c of candidates) {
-      if (step.cast && c.type !== step.cast && !(step.cast === 'dateTime' && c.type === 'instant')) continue;
-      if (step.targetType) {
-        const ref = (c.value as { reference?: string })?.reference;
-        if (!ref || !ref.split('/').includes(step.targetType)) continue;
-      }
-      out.push(c);
     }
   }
   return out;
@@ -137,10 +152,28 @@ export function compileExtractor(expression: string, resourceType: string): Extr
     if (steps === undefined) return fhirPathExtractor(expression);
     branches.push(steps);
   }
-  return (resource) => {
+  return pathExtractor(branches, resourceType);
+}
+
+/**
+ * Compiles an expression relative to an element of the given type (a composite parameter's
+ * component, "value.as(Quantity)" on an Observation.component), the same way.
+ */
+export function compileRelative(expression: string, contextType: string): Extractor {
+  const branches: Step[][] = [];
+  for (const part of splitTopLevel(expression, '|')) {
+    const steps = /^[a-z]/.test(part) ? parseSimple(`${contextType}.${part}`, contextType) : undefined;
+    if (steps === undefined || steps === 'other-type') return fhirPathExtractor(expression, contextType);
+    branches.push(steps);
+  }
+  return pathExtractor(branches, contextType);
+}
+
+function pathExtractor(branches: Step[][], type: string): Extractor {
+  return (input) => {
     const out: Found[] = [];
     for (const steps of branches) {
-      let items: Found[] = [{ type: resourceType, value: resource }];
+      let items: Found[] = [{ type, value: input }];
       for (const step of steps) items = walk(items, step);
       out.push(...items);
     }
@@ -149,7 +182,8 @@ export function compileExtractor(expression: string, resourceType: string): Extr
 }
 
 /** Parsed once here; evaluated on every write. */
-function fhirPathExtractor(expression: string): Extractor {
+function fhirPathExtractor(expression: string, contextType?: string): Extractor {
   const parsed = parseFhirPath(expression);
-  return (resource) => evalFhirPathTyped(parsed, [toTypedValue(resource)]).map((tv) => ({ type: tv.type, value: tv.value }));
+  return (input) =>
+    evalFhirPathTyped(parsed, [contextType ? { type: contextType, value: input } : toTypedValue(input)]).map((tv) => ({ type: tv.type, value: tv.value }));
 }

@@ -11,13 +11,23 @@ export function numberCondition(raw: string, sql: SqlBuilder, column: string, na
   return numericCondition(prefix, value, sql, column, name);
 }
 
-export function numericCondition(prefix: Prefix, value: string, sql: SqlBuilder, column: string, name: string): string {
+/** Rejects a search number that is not a decimal (with an optional exponent). */
+export function checkNumber(value: string, name: string): void {
   if (!/^[-+]?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(value)) throw badRequest(`Invalid number "${value}" for parameter ${name}`);
-  const n = Number(value);
+}
+
+/** Half the last decimal place of a search number: "100" is 0.5, "6.30" is 0.005. */
+export function halfPrecision(value: string): string {
   const decimals = /\.(\d+)/.exec(value.split(/[eE]/)[0])?.[1].length ?? 0;
+  return `0.${'0'.repeat(decimals)}5`;
+}
+
+export function numericCondition(prefix: Prefix, value: string, sql: SqlBuilder, column: string, name: string): string {
+  checkNumber(value, name);
+  const n = Number(value);
   // the bounds are computed in numeric, not in binary floating point (0.7 - 0.05 is 0.6499999...)
   const exactValue = sql.lazy(value, '::numeric');
-  const half = sql.lazy(`0.${'0'.repeat(decimals)}5`, '::numeric');
+  const half = sql.lazy(halfPrecision(value), '::numeric');
   const vlo = () => `(${exactValue()} - ${half()})`;
   const vhi = () => `(${exactValue()} + ${half()})`;
   switch (prefix) {

@@ -1,10 +1,10 @@
 import { escapeLike, normalizeString } from './normalize.js';
 import type { SqlBuilder } from './sql-builder.js';
 
-/** Match on search_string s: starts-with by default, :exact and :contains. */
-export function stringMatch(value: string, modifier: string | undefined, sql: SqlBuilder): string {
-  if (modifier === 'exact') return `s.exact = ${sql.add(value)}`;
+/** Match on search_string s (or other normalised and exact columns): starts-with by default, :exact and :contains. */
+export function stringMatch(value: string, modifier: string | undefined, sql: SqlBuilder, column = 's.value', exactColumn = 's.exact'): string {
+  if (modifier === 'exact') return `${exactColumn} = ${sql.add(value)}`;
   const norm = escapeLike(normalizeString(value));
-  if (modifier === 'contains') return `s.value LIKE ${sql.add('%' + norm + '%')}`;
-  return `s.value LIKE ${sql.add(norm + '%')}`;
+  if (modifier === 'contains') return `${column} LIKE ${sql.add('%' + norm + '%')}`;
+  return `${column} LIKE ${sql.add(norm + '%')}`;
 }

@@ -2,38 +2,43 @@ import type { OperationOutcomeIssue, SearchParameter } from '@medplum/fhirtypes'
 import { badRequest, FhirError } from '../fhir/outcome.js';
 import type { Definitions } from '../fhir/definitions.js';
 import type { Queryable } from '../db/database.js';
-import { currentVersionJoin, fromRecord, type StoredVersion, versionColumns, type VersionRecord } from '../repository/stored.js';
+import type { StoredVersion } from '../repository/stored.js';
 import { dateCondition } from './param-date.js';
 import { numberCondition } from './param-number.js';
 import { quantityMatch } from './param-quantity.js';
+import { compositeMatch } from './param-composite.js';
+import { isSupportedComposite } from './composite.js';
 import { referenceMatch } from './param-reference.js';
 import { stringMatch } from './param-string.js';
-import { tokenMatch } from './param-token.js';
+import { ofTypeMatch, tokenMatch } from './param-token.js';
 import { uriMatch } from './param-uri.js';
 import { indexExists, SqlBuilder } from './sql-builder.js';
-import { maxPageSize, pageParams } from './paging.js';
-import { isRowParam, rowParams } from './row-params.js';
+import { searchPage } from './search-page.js';
+import { isRowParam } from './row-params.js';
 import { includeKeys } from './include.js';
 import { chainCondition, hasCondition, type KeyCondition } from './chain.js';
 import { compartmentCondition } from './compartment.js';
 import { escapeLike } from './normalize.js';
+import { observationCondition } from './observation-search.js';
+import { modifiersFor, supportedModifiers, textParams } from './modifiers.js';
+import { commonCondition } from './common-params.js';
+import { identifierParam, ofTypeParam } from './derived-rows.js';
+import { textCondition } from './param-content.js';
+import { valueSetMatch } from './param-value-set.js';
+import type { Terminology } from '../fhir/terminology.js';
 
-/** Modifiers accepted per parameter type (besides :missing, accepted on all). */
-export const supportedModifiers: Record<string, string[]> = {
-  token: ['not', 'text'],
-  string: ['exact', 'contains'],
-  reference: [],
-  date: [],
-  number: [],
-  quantity: [],
-  uri: ['below', 'above'],
-};
+export { supportedModifiers } from './modifiers.js';
 
 /** Result-shaping parameters understood by this engine. */
-export const resultParams = ['_count', '_offset', '_sort', '_total', '_summary', '_elements', '_format', '_pretty', ...includeKeys];
+export const resultParams = ['_count', '_offset', '_cursor', '_sort', '_total', '_summary', '_elements', '_format', '_pretty', ...includeKeys];
 
 export interface SearchRequest {
   resourceType: string;
+  /**
+   * A search over several types (system-level search): the types. Only parameters they all
+   * define apply (common-params.ts); resourceType is then a label for messages.
+   */
+  resourceTypes?: readonly string[];
   params: URLSearchParams;
   strict: boolean;
   maxCount?: number;
@@ -49,6 +54,9 @@ export interface SearchResult {
   offset: number;
   /** Whether matches exist beyond this page. */
   more: boolean;
+  /** _cursor values of the next and previous pages (keyset paging), when there are such pages. */
+  next?: string;
+  previous?: string;
   /** The parameters actually applied, for self and paging links. */
   applied: URLSearchParams;
 }
@@ -59,18 +67,42 @@ export interface SearchContext {
   tenant: string;
   defs: Definitions;
   baseUrl: string;
+  /** Value sets for :in and :not-in. */
+  terminology: Terminology;
 }
 
-export async function search(ctx: SearchContext, req: SearchRequest): Promise<SearchResult> {
+/** The WHERE conditions of a search on resource rows r, with what was applied and ignored. */
+export interface SearchWhere {
+  sql: SqlBuilder;
+  where: string[];
+  issues: OperationOutcomeIssue[];
+  applied: URLSearchParams;
+  /** A cheaper exact count over the same matches, when every condition allows one. */
+  countSql?: { text: string; params: unknown[] };
+}
+
+export function searchWhere(ctx: SearchContext, req: SearchRequest): SearchWhere {
   const sql = new SqlBuilder();
-  const where = [`r.tenant = ${sql.add(ctx.tenant)}`, `r.resource_type = ${sql.add(req.resourceType)}`, 'NOT r.deleted'];
+  const types = req.resourceTypes ?? [req.resourceType];
+  const typeCondition = types.length === 1 ? `r.resource_type = ${sql.add(types[0])}` : `r.resource_type = ANY(${sql.add(types)}::text[])`;
+  const where = [`r.tenant = ${sql.add(ctx.tenant)}`, typeCondition, 'NOT r.deleted'];
   if (req.compartment) where.push(compartmentCondition(ctx, req.compartment, req.resourceType, sql));
   const issues: OperationOutcomeIssue[] = [];
   const applied = new URLSearchParams();
+  let pairs = [...req.params].filter(([key]) => !resultParams.includes(key));
+  let countSql: SearchWhere['countSql'];
+  if (types.length === 1 && types[0] === 'Observation') {
+    const fast = observationCondition(pairs, sql, ctx.baseUrl, ctx.tenant);
+    if (fast) {
+      where.push(fast.condition);
+      for (const [key, raw] of fast.taken) applied.append(key, raw);
+      pairs = fast.rest;
+      if (!pairs.length && !req.compartment) countSql = fast.countSql;
+    }
+  }
 
-  for (const [key, raw] of req.params) {
-    if (resultParams.includes(key)) continue;
-    const condition = keyCondition(ctx, req.resourceType, key, raw, sql);
+  for (const [key, raw] of pairs) {
+    const condition = types.length === 1 ? keyCondition(ctx, types[0], key, raw, sql) : commonCondition(ctx, types, key, raw, sql, keyCondition);
     if (typeof condition === 'string') {
       where.push(condition);
       applied.append(key, raw);
@@ -80,48 +112,11 @@ export async function search(ctx: SearchContext, req: SearchRequest): Promise<Se
       issues.push({ severity: 'warning', code: 'not-supported', diagnostics: `${message}; it was ignored` });
     }
   }
+  return { sql, where, issues, applied, countSql: countSql && issues.length === 0 ? countSql : undefined };
+}
 
-  const maxCount = req.maxCount ?? maxPageSize;
-  const { count, offset } = pageParams(req.params, 20, maxCount);
-  const order = sortClause(req.params.get('_sort'), issues, applied, req.strict);
-
-  const summary = req.params.get('_summary');
-  const totalMode = summary === 'count' ? 'accurate' : (req.params.get('_total') ?? 'auto');
-  const whereSql = where.join('\n   AND ');
-  const whereParams = [...sql.params]; // the conditions' values, before LIMIT and OFFSET are added
-  let entries: StoredVersion[] = [];
-  let more = false;
-  if (summary !== 'count' && count > 0) {
-    // one row beyond the page tells whether a next page exists
-    const { rows } = await ctx.q.query<VersionRecord>(
-      `SELECT ${versionColumns}
-         FROM resource r ${currentVersionJoin}
-        WHERE ${whereSql}
-        ORDER BY ${order}
-        LIMIT ${sql.add(count + 1)} OFFSET ${sql.add(offset)}`,
-      sql.params,
-    );
-    more = rows.length > count;
-    entries = rows.slice(0, count).map(fromRecord);
-  }
-  let total: number | undefined;
-  const complete = !more && summary !== 'count' && count > 0 && (offset === 0 || entries.length > 0);
-  if (totalMode === 'accurate' || (totalMode === 'auto' && complete)) {
-    if (totalMode === 'auto') total = offset + entries.length;
-    else {
-      const { rows } = await ctx.q.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM resource r WHERE ${whereSql}`,
-        whereParams,
-      );
-      total = rows[0].n;
-    }
-  }
-  for (const k of ['_count', '_sort', '_total', '_summary', '_elements']) {
-    const v = req.params.get(k);
-    if (v !== null && !applied.has(k)) applied.set(k, v);
-  }
-  for (const k of includeKeys) for (const v of req.params.getAll(k)) applied.append(k, v);
-  return { entries, total, issues, count, offset, more, applied };
+export async function search(ctx: SearchContext, req: SearchRequest): Promise<SearchResult> {
+  return searchPage(ctx, req, searchWhere(ctx, req));
 }
 
 /** The condition for one parameter key: plain, chained (a.b) or reverse-chained (_has:...). */
@@ -129,11 +124,12 @@ const keyCondition: KeyCondition = (ctx, resourceType, key, raw, sql) => {
   if (key.startsWith('_has:')) return hasCondition(ctx, resourceType, key, raw, sql, keyCondition);
   if (key.includes('.')) return chainCondition(ctx, resourceType, key, raw, sql, keyCondition);
   const [name, modifier] = key.split(':', 2);
-  return buildCondition(ctx, ctx.defs.searchParams.get(resourceType)?.get(name), name, modifier, raw, sql);
+  return buildCondition(ctx, resourceType, ctx.defs.searchParams.get(resourceType)?.get(name), name, modifier, raw, sql);
 };
 
 function buildCondition(
   ctx: SearchContext,
+  resourceType: string,
   sp: SearchParameter | undefined,
   name: string,
   modifier: string | undefined,
@@ -156,20 +152,28 @@ function buildCondition(
   if (!sp) return { reason: 'unknown parameter' };
   const type = sp.type as string;
   if (!(type in supportedModifiers)) return { reason: `${type} parameters are not supported yet` };
+  if (type === 'composite' && !isSupportedComposite(sp)) return { reason: 'composites of this shape are not supported yet' };
+  if (!sp.expression && !textParams.includes(name)) return { reason: 'it has no expression to index' };
+  if (modifier && !modifiersFor(resourceType, sp).includes(modifier)) {
+    return { reason: `modifier :${modifier} is not supported on ${name}; it takes ${modifiersFor(resourceType, sp).map((m) => `:${m}`).join(', ')}` };
+  }
+  if (textParams.includes(name)) return textCondition(name as '_text' | '_content', modifier, splitValues(raw), sql);
   const table = type;
   if (modifier === 'missing') {
     if (raw !== 'true' && raw !== 'false') throw badRequest(`${name}:missing must be true or false`);
     const exists = indexExists(table, name, sql, '');
     return raw === 'true' ? `NOT ${exists}` : exists;
   }
-  if (modifier && !supportedModifiers[type].includes(modifier) && !(type === 'reference' && /^[A-Z]/.test(modifier))) {
-    return { reason: `modifier :${modifier} is not supported on ${type} parameters` };
-  }
+  if (type === 'composite') return indexExists(table, name, sql, compositeMatch(sp, raw, sql, name));
   const values = splitValues(raw);
   if (!values.length) throw badRequest(`Parameter ${name} has no value`);
+  // modifiers answered from derived token rows (derived-rows.ts)
+  if (modifier === 'of-type') return indexExists('token', ofTypeParam(name), sql, orJoin(values.map((v) => ofTypeMatch(v, sql, name))));
+  if (modifier === 'identifier') return indexExists('token', identifierParam(name), sql, orJoin(values.map((v) => tokenMatch(v, sql))));
   const matchOne = (v: string): string => {
     switch (type) {
       case 'token':
+        if (modifier === 'in' || modifier === 'not-in') return valueSetMatch(v, ctx.terminology, sql, `${name}:${modifier}`);
         return modifier === 'text' ? `lower(s.text) LIKE ${sql.add(escapeLike(v.toLowerCase()) + '%')}` : tokenMatch(v, sql);
       case 'string':
         return stringMatch(v, modifier, sql);
@@ -188,7 +192,8 @@ function buildCondition(
     }
   };
   const match = orJoin(values.map(matchOne));
-  if (type === 'token' && modifier === 'not') return `NOT ${indexExists(table, name, sql, match)}`;
+  // :not and :not-in also match resources with no value at all (R4 search.html#modifiers)
+  if (type === 'token' && (modifier === 'not' || modifier === 'not-in')) return `NOT ${indexExists(table, name, sql, match)}`;
   return indexExists(table, name, sql, match);
 }
 
@@ -211,22 +216,3 @@ function orJoin(parts: string[]): string {
   return parts.length === 1 ? parts[0] : `(${parts.map((p) => `(${p})`).join(' OR ')})`;
 }
 
-
-function sortClause(raw: string | null, issues: OperationOutcomeIssue[], applied: URLSearchParams, strict: boolean): string {
-  if (!raw) return 'r.last_updated DESC, r.id';
-  const keys: string[] = [];
-  for (const key of raw.split(',')) {
-    const desc = key.startsWith('-');
-    const name = desc ? key.slice(1) : key;
-    const column = isRowParam(name) ? rowParams[name] : undefined;
-    if (!column) {
-      const message = `Sorting by ${name} is not supported`;
-      if (strict) throw badRequest(message);
-      issues.push({ severity: 'warning', code: 'not-supported', diagnostics: `${message}; it was ignored` });
-      continue;
-    }
-    keys.push(`${column} ${desc ? 'DESC' : 'ASC'}`);
-  }
-  if (keys.length) applied.set('_sort', raw);
-  return [...keys, 'r.id'].join(', ');
-}

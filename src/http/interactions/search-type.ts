@@ -2,11 +2,11 @@ import type { Bundle, BundleEntry, Resource } from '@medplum/fhirtypes';
 import { badRequest, FhirError } from '../../fhir/outcome.js';
 import { search } from '../../search/search.js';
 import { findIncludes } from '../../search/include.js';
-import { pageLinks } from '../bundle-links.js';
+import { searchLinks } from '../bundle-links.js';
 import { searchContext, type Handler } from '../fhir-request.js';
 import { resourceShaper } from '../shape.js';
 
-/** GET [type]?params, POST [type]/_search (form body merged with the query), and compartment search. */
+/** GET [type]?params, POST [type]/_search (form body merged with the query), and compartment search by GET or POST (.../[type]/_search). */
 export const searchType: Handler = async (req, ctx) => {
   // [compartment type]/[id]/[type] searches the members of one compartment (Patient/1/Observation)
   const compartment = req.params.memberType ? { type: req.params.type, id: req.params.id } : undefined;
@@ -43,7 +43,7 @@ export const searchType: Handler = async (req, ctx) => {
     resourceType: 'Bundle',
     type: 'searchset',
     ...(result.total !== undefined ? { total: result.total } : {}),
-    link: pageLinks(`${ctx.baseUrl}/${path}`, result.applied, result.offset, result.count, result.more),
+    link: searchLinks(`${ctx.baseUrl}/${path}`, result),
     entry,
   };
   return { status: 200, body: bundle };
