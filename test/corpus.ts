@@ -2,13 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Bundle, BundleEntry, OperationOutcome } from '@medplum/fhirtypes';
-import { Client } from 'fhir-kit-client';
-import { loadConfig } from '../src/config/config.js';
-import { silentLogger } from '../src/logger.js';
 import { projectRoot } from '../src/paths.js';
-import { startServer } from '../src/server.js';
-import { call, freePort, type TestServer } from './harness.js';
-import { databaseUrl, ensureTemplate, runPrefix, templateName, withAdmin } from './test-database.js';
+import { call, serveDatabase, type TestServer } from './harness.js';
+import { ensureTemplate, runPrefix, templateName, withAdmin } from './test-database.js';
 
 // The external test corpora (../shared/data, see its README): every Synthea NDJSON resource, the
 // HL7 PHD IG examples and the official R4 examples. The first test file of a run loads them into a
@@ -215,23 +211,6 @@ export function corpusView(report: LoadReport): Corpus {
   return { ...report, resources, of: (type) => byType.get(type) ?? [] };
 }
 
-/** Serium on database `name`, which it keeps (stop() drops it unless told otherwise). */
-async function serverOn(name: string): Promise<TestServer & { stop(keep?: boolean): Promise<void> }> {
-  const port = await freePort();
-  const config = loadConfig({ PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl(name), DB_POOL_SIZE: '4' });
-  const running = await startServer(config, silentLogger);
-  const baseUrl = config.baseUrl;
-  return {
-    baseUrl,
-    client: new Client({ baseUrl }),
-    running,
-    fetch: (path, init) => fetch(path.startsWith('http') ? path : `${baseUrl}/${path.replace(/^\//, '')}`, init),
-    async stop(keep = false) {
-      await running.stop();
-      if (!keep) await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
-    },
-  };
-}
 
 const corpusDb = `${runPrefix}_corpus`;
 
@@ -249,7 +228,7 @@ async function ensureCorpus(): Promise<LoadReport> {
       const building = `${corpusDb}_building`;
       await c.query(`DROP DATABASE IF EXISTS ${building} WITH (FORCE)`);
       await c.query(`CREATE DATABASE ${building} TEMPLATE ${templateName}`);
-      const srv = await serverOn(building);
+      const srv = await serveDatabase(building);
       let report: LoadReport;
       try {
         report = await loadCorpus(srv);
@@ -270,7 +249,7 @@ export async function startCorpusServer(): Promise<{ srv: TestServer; corpus: Co
   const report = await ensureCorpus();
   const name = `${runPrefix}_${randomBytes(6).toString('hex')}`;
   await withAdmin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${corpusDb}`));
-  return { srv: await serverOn(name), corpus: corpusView(report) };
+  return { srv: await serveDatabase(name), corpus: corpusView(report) };
 }
 
 /** The Synthea patients by official family name (jq -c '{id, name, birthDate, gender}' Patient.000.ndjson). */

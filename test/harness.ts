@@ -20,6 +20,15 @@ export async function startTestServer(env: Record<string, string> = {}, opts: St
   await ensureTemplate();
   const name = `${runPrefix}_${randomBytes(6).toString('hex')}`;
   await withAdmin((c) => c.query(`CREATE DATABASE ${name} TEMPLATE ${templateName}`));
+  return serveDatabase(name, env, opts);
+}
+
+/** Serium on an existing database `name`, on a free port; stop() drops the database unless told to keep it. */
+export async function serveDatabase(
+  name: string,
+  env: Record<string, string> = {},
+  opts: StartOptions = {},
+): Promise<TestServer & { stop(keep?: boolean): Promise<void> }> {
   const port = await freePort();
   const config = loadConfig({ PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl(name), DB_POOL_SIZE: '4', ...env });
   const running = await startServer(config, silentLogger, opts);
@@ -29,9 +38,9 @@ export async function startTestServer(env: Record<string, string> = {}, opts: St
     client: new Client({ baseUrl }),
     running,
     fetch: (path, init) => fetch(path.startsWith('http') ? path : `${baseUrl}/${path.replace(/^\//, '')}`, init),
-    async stop() {
+    async stop(keep = false) {
       await running.stop();
-      await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      if (!keep) await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
     },
   };
 }
