@@ -43,8 +43,9 @@ async function main(): Promise<void> {
   const counts: number[] = [];
   let phases;
   try {
-    // one warm-up pass over each query shape, then the measured phases
-    wrk('warm-up', 'day.lua', base, { connections, seconds: 3, env });
+    // a warm-up pass over each query shape, then the measured phases
+    wrk('warm-up', 'day.lua', base, { connections, seconds: 5, env });
+    wrk('warm-up', 'lastn.lua', base, { connections, seconds: 5, env });
     phases = [
       wrk('subject + code + one day', 'day.lua', base, { connections, seconds, env }),
       wrk('$lastn patient + category', 'lastn.lua', base, { connections, seconds, env }),
@@ -63,7 +64,7 @@ async function main(): Promise<void> {
   console.log(`\nSerium Observation search benchmark, ${new Date().toISOString().slice(0, 10)}`);
   console.log(
     `machine: ${cpus().length} x ${cpus()[0]?.model}, ${Math.round(totalmem() / 2 ** 30)} GiB; node ${process.version}; ` +
-      `${stored.toLocaleString('en')} Observations (${patients} patients, ${days} days); wrk 2 threads, ${connections} connections, ${seconds} s per phase`,
+      `${stored.toLocaleString('en')} Observations (${patients} patients, ${days} days); wrk ${Math.min(2, connections)} threads, ${connections} connections, ${seconds} s per phase`,
   );
   console.log('\n' + phaseTable(phases));
   counts.sort((a, b) => a - b);

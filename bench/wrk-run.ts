@@ -27,9 +27,9 @@ export function requireWrk(): void {
   }
 }
 
-/** Drives one phase with wrk (2 threads) and reads its summary. */
+/** Drives one phase with wrk (two threads, or one for one connection) and reads its summary. */
 export function wrk(name: string, script: string, url: string, opts: { connections: number; seconds: number; env?: Record<string, string> }): Phase {
-  const out = execFileSync('wrk', ['-t2', `-c${opts.connections}`, `-d${opts.seconds}s`, '--latency', '-s', join(luaDir, script), url], {
+  const out = execFileSync('wrk', [`-t${Math.min(2, opts.connections)}`, `-c${opts.connections}`, `-d${opts.seconds}s`, '--latency', '-s', join(luaDir, script), url], {
     env: { ...process.env, BENCH_LUA_DIR: luaDir, ...opts.env },
     encoding: 'utf8',
   });
