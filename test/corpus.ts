@@ -1,18 +1,18 @@
 import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import type { Bundle, BundleEntry, OperationOutcome } from '@medplum/fhirtypes';
-import { projectRoot } from '../src/paths.js';
 import { call, serveDatabase, type TestServer } from './harness.js';
+import { testDataDir } from './test-data.js';
 import { ensureTemplate, runPrefix, templateName, withAdmin } from './test-database.js';
 
-// The external test corpora (../shared/data, see its README): every Synthea NDJSON resource, the
+// The external test corpora (test-data.ts; see the data's own README): every Synthea NDJSON resource, the
 // HL7 PHD IG examples and the official R4 examples. The first test file of a run loads them into a
 // database over HTTP; every corpus test file then searches its own copy of that database. Each
 // also gets an in-memory view of what was loaded, built from the files, that the tests derive
 // their expected answers from without asking the server.
 
-export const dataDir = resolve(projectRoot(), '..', 'shared', 'data');
+export const dataDir = testDataDir();
 
 export type Res = { resourceType: string; id?: string } & Record<string, any>;
 

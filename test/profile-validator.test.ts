@@ -1,5 +1,5 @@
+import { testDataDir } from './test-data.js';
 import { readdirSync, readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { OperationOutcomeError, validateResource } from '@medplum/core';
 import type { Observation, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
 import { loadDefinitions } from '../src/fhir/definitions.js';
@@ -49,7 +49,7 @@ const seriumVerdict = (resource: Resource, sd: StructureDefinition): Verdict => 
 
 // --- every Observation in the shared examples ------------------------------------------------
 
-const dataDir = fileURLToPath(new URL('../../shared/data/', import.meta.url));
+const dataDir = testDataDir() + '/';
 const examples: [string, Observation][] = [];
 for (const dir of ['phd-ig-examples', 'fhir-r4-examples']) {
   for (const file of readdirSync(dataDir + dir).filter((f) => f.endsWith('.json')).sort()) {
