@@ -2,6 +2,7 @@ import type { Parameters, ParametersParameter } from '@medplum/fhirtypes';
 import { badRequest } from '../fhir/outcome.js';
 import { formType } from '../http/fhir-body.js';
 import type { FhirRequest } from '../http/fhir-request.js';
+import { searchParams } from '../http/searchset.js';
 
 /**
  * The inputs of an operation that takes only simple values, as one list of name=value pairs:
@@ -9,12 +10,8 @@ import type { FhirRequest } from '../http/fhir-request.js';
  * Codings as system|code, Periods as start|end).
  */
 export function operationParams(req: FhirRequest): URLSearchParams {
+  if (req.method !== 'POST' || req.body === undefined || req.contentType === formType) return searchParams(req);
   const params = new URLSearchParams(req.query);
-  if (req.method !== 'POST' || req.body === undefined) return params;
-  if (req.contentType === formType) {
-    for (const [k, v] of new URLSearchParams(req.body as string)) params.append(k, v);
-    return params;
-  }
   const body = req.body as Parameters;
   if (body?.resourceType !== 'Parameters') throw badRequest('The operation takes a Parameters resource or a form body');
   for (const p of body.parameter ?? []) params.append(p.name ?? '', primitive(p));

@@ -2,6 +2,7 @@ import type { Period } from '@medplum/fhirtypes';
 import { dateRange } from '../fhir/date-range.js';
 import { badRequest, FhirError } from '../fhir/outcome.js';
 import type { StatsQuery } from '../search/stats.js';
+import { localReference } from '../search/local-reference.js';
 import { statisticsSystem, statisticsValueSet, isComputed } from './stats-output.js';
 
 /** The inputs of Observation/$stats, checked. */
@@ -44,10 +45,9 @@ export function parseStatsRequest(params: URLSearchParams, baseUrl: string, now:
 
 function parseSubject(raw: string | null, baseUrl: string): StatsQuery['subject'] {
   if (raw === null || raw === '') throw badRequest('$stats needs a subject, such as subject=Patient/123', ['subject']);
-  const local = raw.startsWith(baseUrl + '/') ? raw.slice(baseUrl.length + 1) : raw;
-  const m = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})$/.exec(local);
-  if (!m) throw badRequest(`$stats subject ${raw} is not a reference to a resource on this server, such as Patient/123`, ['subject']);
-  return { type: m[1], id: m[2] };
+  const ref = localReference(raw, baseUrl);
+  if (!ref?.type || ref.versioned) throw badRequest(`$stats subject ${raw} is not a reference to a resource on this server, such as Patient/123`, ['subject']);
+  return { type: ref.type, id: ref.id };
 }
 
 function parseCodings(params: URLSearchParams): StatsQuery['codings'] {

@@ -6,6 +6,7 @@ import { canonicalOf } from './ucum.js';
 import { ofTypeRows, referenceIdentifierRows } from './derived-rows.js';
 import { normalizeString } from './normalize.js';
 import { isRowParam } from './row-params.js';
+import { localReference } from './local-reference.js';
 import type { Definitions } from '../fhir/definitions.js';
 import type { Terminology } from '../fhir/terminology.js';
 
@@ -128,11 +129,8 @@ function references(f: Found, baseUrl: string): [string | null, string | null, s
   const v = f.value as Obj;
   const ref: unknown = typeof v === 'string' ? v : v?.reference;
   if (typeof ref !== 'string' || ref.startsWith('#')) return [];
-  let local = ref;
-  if (local.startsWith(baseUrl + '/')) local = local.slice(baseUrl.length + 1);
-  const m = /^([A-Z][A-Za-z]+)\/([A-Za-z0-9\-.]{1,64})(?:\/_history\/[^/]+)?$/.exec(local);
-  if (m) return [[m[1], m[2], null]];
-  return [[null, null, ref]];
+  const local = localReference(ref, baseUrl);
+  return local?.type ? [[local.type, local.id, null]] : [[null, null, ref]];
 }
 
 /** Open period ends are stored as PostgreSQL's infinities. */

@@ -1,7 +1,9 @@
 import { badRequest } from '../fhir/outcome.js';
 import { fromRecord, type StoredVersion, versionColumns, type VersionRecord } from '../repository/stored.js';
-import { searchWhere, splitValues, type SearchContext } from './search.js';
+import { searchWhere, type SearchContext } from './search.js';
+import { splitValues } from './split-values.js';
 import { observationRowCondition } from './observation-search.js';
+import { localReference } from './local-reference.js';
 import type { SqlBuilder } from './sql-builder.js';
 import type { OperationOutcomeIssue } from '@medplum/fhirtypes';
 
@@ -106,15 +108,13 @@ function subjectOf(params: URLSearchParams, baseUrl: string): { type: string; id
   const [key, raw] = given[0];
   const values = splitValues(raw);
   if (values.length !== 1) throw badRequest('$lastn answers for one subject at a time');
-  let value = values[0];
-  if (value.startsWith(baseUrl + '/')) value = value.slice(baseUrl.length + 1);
-  const m = /^(?:([A-Z][A-Za-z]+)\/)?([A-Za-z0-9\-.]{1,64})$/.exec(value);
+  const ref = localReference(values[0], baseUrl);
   const modifierType = key.startsWith('subject:') ? key.slice('subject:'.length) : undefined;
-  const type = m?.[1] ?? modifierType ?? (key === 'patient' ? 'Patient' : undefined);
-  if (!m || !type || (key === 'patient' && type !== 'Patient') || (modifierType && modifierType !== type)) {
+  const type = ref?.type ?? modifierType ?? (key === 'patient' ? 'Patient' : undefined);
+  if (!ref || ref.versioned || !type || (key === 'patient' && type !== 'Patient') || (modifierType && modifierType !== type)) {
     throw badRequest(`$lastn cannot use ${key}=${raw}: give a local reference such as Patient/123`);
   }
-  return { type, id: m[2] };
+  return { type, id: ref.id };
 }
 
 /** Union-find over codings that appear together: coding key → group number (ordered by key). */

@@ -2,12 +2,10 @@ import { dateCondition } from './param-date.js';
 import { referenceMatch } from './param-reference.js';
 import { tokenMatch } from './param-token.js';
 import { SqlBuilder } from './sql-builder.js';
-import { splitValues } from './search.js';
+import { localReference } from './local-reference.js';
+import { splitValues } from './split-values.js';
 
 type Pair = [string, string];
-
-/** A local reference: Type/id, a bare id, or either under this server's base URL. */
-const localReference = /^(?:[A-Z][A-Za-z]+\/)?[A-Za-z0-9\-.]{1,64}$/;
 
 /**
  * Whether observation_index answers this parameter exactly, and if so its condition on the row
@@ -19,7 +17,7 @@ export function observationRowCondition(pair: Pair, baseUrl: string): ((b: SqlBu
   const [key, raw] = pair;
   const values = splitValues(raw);
   if (!values.length) return undefined; // the generic path reports the missing value
-  const local = (v: string) => localReference.test(v.startsWith(baseUrl + '/') ? v.slice(baseUrl.length + 1) : v);
+  const local = (v: string) => localReference(v, baseUrl) !== undefined;
   let one: ((v: string, b: SqlBuilder) => string) | undefined;
   if (key === 'date') one = (v, b) => dateCondition(v, b, 's.lo', 's.hi', key);
   else if (key === 'code') one = (v, b) => tokenMatch(v, b);

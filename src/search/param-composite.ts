@@ -6,6 +6,7 @@ import { quantityMatch } from './param-quantity.js';
 import { stringMatch } from './param-string.js';
 import { tokenMatch } from './param-token.js';
 import type { SqlBuilder } from './sql-builder.js';
+import { splitEscaped, unescapeValue } from './split-values.js';
 
 /**
  * Match on search_composite s for a composite value list: values separated by commas (OR), each
@@ -18,7 +19,7 @@ export function compositeMatch(sp: SearchParameter, raw: string, sql: SqlBuilder
   const values = splitEscaped(raw, ',').filter((v) => v !== '');
   if (!values.length) throw badRequest(`Parameter ${name} has no value`);
   const one = (value: string): string => {
-    const parts = splitEscaped(value, '$').map(unescape);
+    const parts = splitEscaped(value, '$').map(unescapeValue);
     if (parts.length !== 2 || !parts[0] || !parts[1]) {
       throw badRequest(`Parameter ${name} takes two values joined by $ (token$${shape.second.type}), got "${value}"`);
     }
@@ -40,20 +41,3 @@ function secondMatch(type: string, value: string, sql: SqlBuilder, name: string)
       return stringMatch(value, undefined, sql, 's.v_string', 's.v_exact');
   }
 }
-
-/** Splits on a separator not escaped with a backslash, keeping the escapes. */
-function splitEscaped(raw: string, sep: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  for (let i = 0; i < raw.length; i++) {
-    if (raw[i] === '\\' && i + 1 < raw.length) cur += raw[i] + raw[++i];
-    else if (raw[i] === sep) {
-      out.push(cur);
-      cur = '';
-    } else cur += raw[i];
-  }
-  out.push(cur);
-  return out;
-}
-
-const unescape = (s: string): string => s.replace(/\\(.)/g, '$1');

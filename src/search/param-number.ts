@@ -28,28 +28,46 @@ export function numericCondition(prefix: Prefix, value: string, sql: SqlBuilder,
   // the bounds are computed in numeric, not in binary floating point (0.7 - 0.05 is 0.6499999...)
   const exactValue = sql.lazy(value, '::numeric');
   const half = sql.lazy(halfPrecision(value), '::numeric');
-  const vlo = () => `(${exactValue()} - ${half()})`;
-  const vhi = () => `(${exactValue()} + ${half()})`;
+  const margin = Math.abs(n) * 0.1;
+  return compareNumber(prefix, column, {
+    value: exactValue,
+    lo: () => `(${exactValue()} - ${half()})`,
+    hi: () => `(${exactValue()} + ${half()})`,
+    apLo: () => `${sql.add(String(n - margin))}::numeric`,
+    apHi: () => `${sql.add(String(n + margin))}::numeric`,
+  });
+}
+
+/**
+ * A search number as SQL, made on demand: the value, the range of its precision [lo, hi), and the
+ * range ap accepts (10% either side).
+ */
+export interface NumberBounds {
+  value(): string;
+  lo(): string;
+  hi(): string;
+  apLo(): string;
+  apHi(): string;
+}
+
+/** A stored number in `column` against a search number, per prefix (R4 search.html#number). */
+export function compareNumber(prefix: Prefix, column: string, b: NumberBounds): string {
   switch (prefix) {
     case 'gt':
-      return `${column} > ${exactValue()}`;
-    case 'lt':
-      return `${column} < ${exactValue()}`;
-    case 'ge':
-      return `${column} >= ${exactValue()}`;
-    case 'le':
-      return `${column} <= ${exactValue()}`;
     case 'sa':
-      return `${column} > ${exactValue()}`;
+      return `${column} > ${b.value()}`;
+    case 'lt':
     case 'eb':
-      return `${column} < ${exactValue()}`;
-    case 'ap': {
-      const margin = Math.abs(n) * 0.1;
-      return `${column} BETWEEN ${sql.add(String(n - margin))}::numeric AND ${sql.add(String(n + margin))}::numeric`;
-    }
+      return `${column} < ${b.value()}`;
+    case 'ge':
+      return `${column} >= ${b.value()}`;
+    case 'le':
+      return `${column} <= ${b.value()}`;
+    case 'ap':
+      return `${column} BETWEEN ${b.apLo()} AND ${b.apHi()}`;
     case 'ne':
-      return `NOT (${column} >= ${vlo()} AND ${column} < ${vhi()})`;
+      return `NOT (${column} >= ${b.lo()} AND ${column} < ${b.hi()})`;
     default:
-      return `(${column} >= ${vlo()} AND ${column} < ${vhi()})`;
+      return `(${column} >= ${b.lo()} AND ${column} < ${b.hi()})`;
   }
 }

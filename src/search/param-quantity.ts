@@ -1,6 +1,6 @@
 import { badRequest } from '../fhir/outcome.js';
 import { splitPrefix, type Prefix } from './prefix.js';
-import { checkNumber, halfPrecision, numericCondition } from './param-number.js';
+import { checkNumber, compareNumber, halfPrecision, numericCondition } from './param-number.js';
 import type { SqlBuilder } from './sql-builder.js';
 import { lookupUnit, toCanonical, ucumSystem, type Canonical } from './ucum.js';
 
@@ -40,26 +40,8 @@ export function quantityMatch(raw: string, sql: SqlBuilder, name: string, p = 's
 function canonicalCondition(prefix: Prefix, value: string, unit: Canonical, sql: SqlBuilder, column: string, name: string): string {
   checkNumber(value, name);
   const n = Number(value);
-  const at = (v: number) => `${sql.add(toCanonical(v, unit))}::numeric`;
+  const at = (v: number) => () => `${sql.add(toCanonical(v, unit))}::numeric`;
   const half = Number(halfPrecision(value));
-  switch (prefix) {
-    case 'gt':
-    case 'sa':
-      return `${column} > ${at(n)}`;
-    case 'lt':
-    case 'eb':
-      return `${column} < ${at(n)}`;
-    case 'ge':
-      return `${column} >= ${at(n)}`;
-    case 'le':
-      return `${column} <= ${at(n)}`;
-    case 'ap': {
-      const margin = Math.abs(n) * 0.1;
-      return `${column} BETWEEN ${at(n - margin)} AND ${at(n + margin)}`;
-    }
-    case 'ne':
-      return `NOT (${column} >= ${at(n - half)} AND ${column} < ${at(n + half)})`;
-    default:
-      return `(${column} >= ${at(n - half)} AND ${column} < ${at(n + half)})`;
-  }
+  const margin = Math.abs(n) * 0.1;
+  return compareNumber(prefix, column, { value: at(n), lo: at(n - half), hi: at(n + half), apLo: at(n - margin), apHi: at(n + margin) });
 }

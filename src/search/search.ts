@@ -19,6 +19,7 @@ import { includeKeys } from './include.js';
 import { chainCondition, hasCondition, type KeyCondition } from './chain.js';
 import { compartmentCondition } from './compartment.js';
 import { escapeLike } from './normalize.js';
+import { splitValues } from './split-values.js';
 import { observationCondition } from './observation-search.js';
 import { modifiersFor, supportedModifiers, textParams } from './modifiers.js';
 import { commonCondition } from './common-params.js';
@@ -195,21 +196,6 @@ function buildCondition(
   // :not and :not-in also match resources with no value at all (R4 search.html#modifiers)
   if (type === 'token' && (modifier === 'not' || modifier === 'not-in')) return `NOT ${indexExists(table, name, sql, match)}`;
   return indexExists(table, name, sql, match);
-}
-
-/** Splits a parameter value on commas that are not escaped with a backslash. */
-export function splitValues(raw: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  for (let i = 0; i < raw.length; i++) {
-    if (raw[i] === '\\' && i + 1 < raw.length) cur += raw[++i];
-    else if (raw[i] === ',') {
-      out.push(cur);
-      cur = '';
-    } else cur += raw[i];
-  }
-  out.push(cur);
-  return out.filter((v) => v !== '');
 }
 
 function orJoin(parts: string[]): string {

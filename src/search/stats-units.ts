@@ -1,5 +1,5 @@
 import { FhirError } from '../fhir/outcome.js';
-import { lookupUnit } from './ucum.js';
+import { decimal15, lookupUnit } from './ucum.js';
 
 /**
  * How the values of one group in one unit enter the statistics: converted to `target` as
@@ -19,8 +19,6 @@ export interface UnitCount {
   unit: string;
   count: number;
 }
-
-const decimal = (v: number) => String(Number(v.toPrecision(15)));
 
 /**
  * The conversions that give every group a single UCUM unit: codes that are not UCUM are left out;
@@ -45,7 +43,7 @@ export function reconcileUnits(found: UnitCount[]): Conversion[] {
         const names = valid.map((v) => v.unit).sort().join(', ');
         throw new FhirError('processing', `The values of ${group.replace(/^\|/, '')} come in units that do not convert to one another (${names}); statistics over them would mix units`);
       }
-      out.push({ group, unit: u.unit, target: target.unit, a: decimal(from.scale / to.scale), b: decimal((from.offset - to.offset) / to.scale) });
+      out.push({ group, unit: u.unit, target: target.unit, a: decimal15(from.scale / to.scale), b: decimal15((from.offset - to.offset) / to.scale) });
     }
   }
   return out;

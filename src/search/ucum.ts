@@ -74,8 +74,11 @@ function canonicalUnit(unitToExp: Record<string, number>): string {
  * decide a comparison.
  */
 export function toCanonical(value: number, c: Canonical): string {
-  return String(Number((c.offset + value * c.scale).toPrecision(15)));
+  return decimal15(c.offset + value * c.scale);
 }
+
+/** A computed number as a decimal string of at most 15 significant digits. */
+export const decimal15 = (v: number): string => String(Number(v.toPrecision(15)));
 
 /** The canonical value and unit of a stored quantity, when it is a UCUM quantity with one. */
 export function canonicalOf(value: number, system: string | null, code: string | null): [string, string] | [null, null] {
