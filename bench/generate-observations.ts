@@ -16,9 +16,7 @@
 import pg from 'pg';
 import { connectPostgres } from '../src/db/database.js';
 import { migrate } from '../src/db/migrate.js';
-import { loadDefinitions } from '../src/fhir/definitions.js';
-import { loadLocalConformance } from '../src/fhir/profiles.js';
-import { Terminology } from '../src/fhir/terminology.js';
+import { loadConformance } from '../src/fhir/conformance.js';
 import { Validator } from '../src/fhir/validator.js';
 import { silentLogger } from '../src/logger.js';
 import { indexColumns } from '../src/repository/write-version.js';
@@ -134,9 +132,7 @@ async function main(): Promise<void> {
 
 /** Runs each prototype through validation and indexing and stores its rows as templates. */
 async function loadPrototypes(q: (text: string, params?: unknown[]) => Promise<pg.QueryResult>): Promise<void> {
-  const local = loadLocalConformance();
-  const defs = loadDefinitions(local.searchParameters);
-  const terminology = new Terminology([...local.codeSystems, ...local.valueSets]);
+  const { local, defs, terminology } = loadConformance();
   const validator = new Validator(terminology, local.profiles);
   const indexer = new Indexer(defs, 'http://localhost/fhir', terminology);
   await q('CREATE UNLOGGED TABLE gen_content (metric int, variant int, content text)');

@@ -10,17 +10,13 @@
 import { readFileSync } from 'node:fs';
 import { OperationOutcomeError, validateResource } from '@medplum/core';
 import type { Observation, Resource } from '@medplum/fhirtypes';
-import { loadDefinitions } from '../src/fhir/definitions.js';
+import { loadConformance } from '../src/fhir/conformance.js';
 import { checkProfile } from '../src/fhir/profile-check.js';
 import { compileProfile } from '../src/fhir/profile-compile.js';
-import { loadLocalConformance } from '../src/fhir/profiles.js';
-import { Terminology } from '../src/fhir/terminology.js';
 import { Validator } from '../src/fhir/validator.js';
 
 const iterations = Number(process.env.BENCH_ITERATIONS ?? 5000);
-const local = loadLocalConformance();
-loadDefinitions(local.searchParameters);
-const terminology = new Terminology([...local.codeSystems, ...local.valueSets]);
+const { local, terminology } = loadConformance();
 const validator = new Validator(terminology, local.profiles);
 
 const example = (file: string, profile: string): Observation => {

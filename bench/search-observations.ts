@@ -13,9 +13,7 @@
 import { cpus, totalmem } from 'node:os';
 import pg from 'pg';
 import { connectPostgres, type Queryable } from '../src/db/database.js';
-import { loadDefinitions } from '../src/fhir/definitions.js';
-import { loadLocalConformance } from '../src/fhir/profiles.js';
-import { Terminology } from '../src/fhir/terminology.js';
+import { loadConformance } from '../src/fhir/conformance.js';
 import { lastn } from '../src/search/lastn.js';
 import { search, type SearchContext } from '../src/search/search.js';
 import { benchDatabaseUrl, days, firstDay, observationDb, patients } from './bench-db.js';
@@ -76,7 +74,7 @@ async function main(): Promise<void> {
 /** Runs each query through the search engine in process, capturing its SQL, and prints the plans. */
 async function explainAll(): Promise<void> {
   const db = connectPostgres(dbUrl, 2);
-  const local = loadLocalConformance();
+  const { defs, terminology } = loadConformance();
   const captured: { text: string; params: unknown[] }[] = [];
   const q: Queryable = {
     query: (text, params = [], opts) => {
@@ -87,9 +85,9 @@ async function explainAll(): Promise<void> {
   const ctx: SearchContext = {
     q,
     tenant: 'default',
-    defs: loadDefinitions(local.searchParameters),
+    defs,
     baseUrl: 'http://localhost/fhir',
-    terminology: new Terminology([...local.codeSystems, ...local.valueSets]),
+    terminology,
   };
   const day = new Date(Date.parse(firstDay) + Math.floor(days / 2) * 86_400_000).toISOString().slice(0, 10);
   const next = new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10);

@@ -6,9 +6,7 @@ import type { Config } from './config/config.js';
 import { connectPostgres, type Database } from './db/database.js';
 import { startEmbedded } from './db/embedded.js';
 import { migrate } from './db/migrate.js';
-import { loadDefinitions } from './fhir/definitions.js';
-import { loadLocalConformance } from './fhir/profiles.js';
-import { Terminology } from './fhir/terminology.js';
+import { loadConformance } from './fhir/conformance.js';
 import { Validator } from './fhir/validator.js';
 import { buildCapabilityStatement } from './http/capability-statement.js';
 import type { Logger } from './logger.js';
@@ -33,9 +31,7 @@ export interface StartOptions {
 /** Start order: definitions → database (embedded or external) → migrations → HTTP. */
 export async function startServer(config: Config, log: Logger, opts: StartOptions = {}): Promise<Running> {
   // Definitions first: they need no database, and a failure here leaves nothing open.
-  const local = loadLocalConformance();
-  const defs = loadDefinitions(local.searchParameters);
-  const terminology = new Terminology([...local.codeSystems, ...local.valueSets]);
+  const { local, defs, terminology } = loadConformance();
   const validator = new Validator(terminology, local.profiles);
   const indexer = new Indexer(defs, config.baseUrl, terminology);
   const version = (JSON.parse(readFileSync(join(projectRoot(), 'package.json'), 'utf8')) as { version: string }).version;

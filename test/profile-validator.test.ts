@@ -2,11 +2,9 @@ import { testDataDir } from './test-data.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { OperationOutcomeError, validateResource } from '@medplum/core';
 import type { Observation, OperationOutcomeIssue, Resource, StructureDefinition } from '@medplum/fhirtypes';
-import { loadDefinitions } from '../src/fhir/definitions.js';
+import { loadConformance } from '../src/fhir/conformance.js';
 import { checkProfile } from '../src/fhir/profile-check.js';
 import { compileProfile } from '../src/fhir/profile-compile.js';
-import { loadLocalConformance } from '../src/fhir/profiles.js';
-import { Terminology } from '../src/fhir/terminology.js';
 import { Validator } from '../src/fhir/validator.js';
 
 // Serium's compiled profile validator against @medplum/core's validateResource(resource, { profile }),
@@ -14,9 +12,7 @@ import { Validator } from '../src/fhir/validator.js';
 // the ten R4 vital-signs profiles, then hand-made mutations of conforming vital signs. Where the
 // two verdicts differ, the test asserts the R4 answer and says why.
 
-const local = loadLocalConformance();
-loadDefinitions(local.searchParameters);
-const terminology = new Terminology([...local.codeSystems, ...local.valueSets]);
+const { local, terminology } = loadConformance();
 const validator = new Validator(terminology, local.profiles);
 const profiles = [...local.profiles.values()];
 const sdOf = (name: string) => local.profiles.get(`http://hl7.org/fhir/StructureDefinition/${name}`) as StructureDefinition;
