@@ -1,3 +1,5 @@
+import pg from 'pg';
+
 /** The benchmark's PostgreSQL: BENCH_PG (an admin URL) and the database name a script uses. */
 export const benchAdminUrl = process.env.BENCH_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 
@@ -14,3 +16,14 @@ export const observationDb = process.env.BENCH_DB ?? 'serium_bench_obs';
 export const patients = Number(process.env.BENCH_PATIENTS ?? 1000);
 export const days = Number(process.env.BENCH_DAYS ?? 365);
 export const firstDay = new Date(Date.parse('2026-11-01T00:00:00Z') - days * 86_400_000).toISOString();
+
+/** Runs one statement on its own connection to the database at url; returns the rows. */
+export async function sql<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  try {
+    return (await c.query(text, params)).rows as T[];
+  } finally {
+    await c.end();
+  }
+}

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { phaseTable, requireWrk, wrk, type Phase } from './wrk-run.js';
 import { serve } from './serve.js';
-import { benchAdminUrl, benchDatabaseUrl } from './bench-db.js';
+import { benchAdminUrl, benchDatabaseUrl, sql } from './bench-db.js';
 
 const seconds = Number(process.env.BENCH_SECONDS ?? 10);
 const C = Number(process.env.BENCH_CONCURRENCY ?? 32);
@@ -22,16 +22,6 @@ const port = Number(process.env.BENCH_PORT ?? 18080);
 const withProfile = process.env.BENCH_PROFILE === '1';
 const dbName = 'serium_bench';
 const dbUrl = benchDatabaseUrl(dbName);
-
-async function sql<T = Record<string, unknown>>(url: string, text: string, params: unknown[] = []): Promise<T[]> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  try {
-    return (await c.query(text, params)).rows as T[];
-  } finally {
-    await c.end();
-  }
-}
 
 /** The created rows again, inserted straight into PostgreSQL by C connections, one row per statement. */
 async function directInserts(rows: string[]): Promise<Phase> {

@@ -3,7 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 /** Starts the compiled server (`npm run build` first) as its own process and waits until it is ready. */
 export async function serve(env: Record<string, string>, port: number): Promise<ChildProcess & { stop(): Promise<void> }> {
   const server = spawn(process.execPath, ['dist/src/main.js'], {
-    env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', ...env },
+    env: { ...process.env, PORT: String(port), LOG_LEVEL: 'warn', INGEST: 'off', ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   for (let t = 0; ; t++) {

@@ -11,6 +11,7 @@ import type { FhirRequest, FhirResponse, HandlerContext } from './http/fhir-requ
 import { checkFormat, parseBody } from './http/fhir-body.js';
 import { Repository, type RepositoryDeps } from './repository/repository.js';
 import { StoredVersion } from './repository/stored.js';
+import { defaultTenant } from './tenant.js';
 
 export interface AppDeps {
   config: Config;
@@ -22,10 +23,13 @@ export interface AppDeps {
   capabilityStatement: Resource;
   /** Set while shutting down, so /readyz turns away new traffic. */
   isStopping?: () => boolean;
+  /** False until every part has started (HTTP listens first), so /readyz waits for all of them. */
+  isStarted?: () => boolean;
+  /** Prometheus text for /metrics (the ingest counters), once the parts that count have started. */
+  metrics?: () => string;
 }
 
 const fhirJson = 'application/fhir+json; charset=utf-8';
-const defaultTenant = 'default';
 
 export function buildApp(deps: AppDeps): express.Express {
   const app = express();
@@ -37,8 +41,12 @@ export function buildApp(deps: AppDeps): express.Express {
     res.json({ status: 'ok' });
   });
   app.get('/readyz', async (_req, res) => {
-    const ok = !deps.isStopping?.() && (await deps.db.ping());
+    const ok = (deps.isStarted?.() ?? true) && !deps.isStopping?.() && (await deps.db.ping());
     res.status(ok ? 200 : 503).json({ status: ok ? 'ready' : 'unavailable' });
+  });
+
+  app.get('/metrics', (_req, res) => {
+    res.type('text/plain; version=0.0.4').send(deps.metrics?.() ?? '');
   });
 
   app.use(

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { Client } from 'fhir-kit-client';
 import { loadConfig } from '../src/config/config.js';
-import { silentLogger } from '../src/logger.js';
+import { createLogger, silentLogger } from '../src/logger.js';
 import { startServer, type Running, type StartOptions } from '../src/server.js';
 import { databaseUrl, ensureTemplate, runPrefix, templateName, withAdmin } from './test-database.js';
 
@@ -10,6 +10,8 @@ export interface TestServer {
   baseUrl: string;
   client: Client;
   running: Running;
+  /** The PostgreSQL database this server runs on. */
+  databaseName: string;
   /** Raw fetch against the FHIR base: for headers and malformed input a client would not send. */
   fetch(path: string, init?: RequestInit): Promise<Response>;
   stop(): Promise<void>;
@@ -30,11 +32,15 @@ export async function serveDatabase(
   opts: StartOptions = {},
 ): Promise<TestServer & { stop(keep?: boolean): Promise<void> }> {
   const port = await freePort();
-  const config = loadConfig({ PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl(name), DB_POOL_SIZE: '4', ...env });
-  const running = await startServer(config, silentLogger, opts);
+  // the MQTT ingest and subscription delivery are off unless a test asks for them
+  const config = loadConfig({ PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl(name), DB_POOL_SIZE: '4', INGEST: 'off', SUBSCRIPTIONS: 'off', ...env });
+  // TEST_LOG=debug|info|warn|error shows the servers' logs on stderr
+  const log = process.env.TEST_LOG ? createLogger(loadConfig({ LOG_LEVEL: process.env.TEST_LOG }).logLevel, (l) => process.stderr.write(l)) : silentLogger;
+  const running = await startServer(config, log, opts);
   const baseUrl = config.baseUrl;
   return {
     baseUrl,
+    databaseName: name,
     client: new Client({ baseUrl }),
     running,
     fetch: (path, init) => fetch(path.startsWith('http') ? path : `${baseUrl}/${path.replace(/^\//, '')}`, init),
@@ -85,13 +91,29 @@ export function expectOutcome(r: Reply, code?: string): void {
 }
 
 /** A port nobody listens on now (the base URL must name the port before the server starts). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
+/**
+ * A port nobody listens on, picked below the kernel's ephemeral range (32768 and up): outgoing
+ * connections and `listen(0)` never take such a port, so a server that restarts on it finds it free.
+ */
+export async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const free = await new Promise<boolean>((resolve) => {
+      const s = createServer();
+      s.once('error', () => resolve(false));
+      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
     });
-    s.once('error', reject);
-  });
+    if (free) return port;
+  }
+}
+
+/** Polls until fn returns something truthy and returns it; fails the test when the time is up. */
+export async function eventually<T>(fn: () => Promise<T | undefined | false>, ms = 15000, every = 100): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const last = await fn();
+    if (last) return last;
+    if (Date.now() >= until) throw new Error(`condition not met within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, every));
+  }
 }

@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import mqtt from 'mqtt';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from './harness.js';
+import { eventually as eventuallyAsync, freePort } from './harness.js';
 import { adminUrl, databaseUrl, runPrefix, withAdmin } from './test-database.js';
 
 const children: ChildProcess[] = [];
@@ -21,6 +22,9 @@ async function eventually(check: () => boolean, ms = 5000): Promise<boolean> {
 function startProcess(env: Record<string, string>): { child: ChildProcess; lines: () => Record<string, unknown>[]; exited: Promise<number | null> } {
   const base = { ...process.env };
   delete base.DATABASE_URL;
+  delete base.MQTT_URL;
+  // the embedded broker on a free port: several of these processes may run at once
+  base.MQTT_PORT = '0';
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let out = '';
@@ -71,6 +75,22 @@ describe('embedded database (no DATABASE_URL)', () => {
     const { id } = (await created.json()) as { id: string };
     const found = (await (await fetch(`${base}/fhir/Patient?identifier=urn:serium:pseudonym|emb-1`)).json()) as { total: number };
     expect(found.total).toBe(1);
+
+    // the embedded MQTT broker takes device readings too
+    const brokerLine = first.lines().find((l) => l.msg === 'embedded MQTT broker listening');
+    expect(brokerLine?.port).toEqual(expect.any(Number));
+    const device = await fetch(`${base}/fhir/Device`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify({ resourceType: 'Device', identifier: [{ value: 'emb-watch' }], patient: { reference: `Patient/${id}` } }),
+    });
+    expect(device.status).toBe(201);
+    const pub = await mqtt.connectAsync(`mqtt://127.0.0.1:${brokerLine!.port}`);
+    const reading = { heart_rate: { value: 66, unit: 'beats/min' }, effective_time_frame: { date_time: '2026-11-20T08:00:00+01:00' } };
+    await pub.publishAsync('serium/default/emb-1/emb-watch/heart-rate', JSON.stringify(reading), { qos: 1 });
+    await pub.endAsync();
+    const stored = async () => ((await (await fetch(`${base}/fhir/Observation?subject=Patient/${id}`)).json()) as { total: number }).total === 1;
+    expect(await eventuallyAsync(stored)).toBe(true);
 
     first.child.kill('SIGTERM');
     expect(await first.exited).toBe(0);

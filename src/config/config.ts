@@ -1,3 +1,6 @@
+import { join } from 'node:path';
+import { projectRoot } from '../paths.js';
+
 /**
  * Every setting Serium reads, with its environment name, type, default and check.
  * Parsed once at start; a bad value stops the process with a message naming the variable.
@@ -13,6 +16,31 @@ export interface Config {
   logLevel: LogLevel;
   shutdownGraceMs: number;
   analyzeAfterWrites: number;
+  /** External broker; unset runs the embedded one on mqttPort. */
+  mqttUrl: string | undefined;
+  mqttPort: number;
+  mqttClientId: string;
+  mqttShareGroup: string;
+  mqttTopicRoot: string;
+  ingestEnabled: boolean;
+  ingestBatchMax: number;
+  ingestBatchWaitMs: number;
+  ingestMaxMessageBytes: number;
+  ingestDeviceRate: number;
+  ingestDeviceBurst: number;
+  ingestRegistryTtlMs: number;
+  ingestPackDelayMs: number;
+  ingestPackIntervalMs: number;
+  subscriptionsEnabled: boolean;
+  subscriptionsDir: string;
+  subscriptionPollMs: number;
+  subscriptionMaxAttempts: number;
+  subscriptionRetryBaseMs: number;
+  subscriptionRetryMaxMs: number;
+  subscriptionTimeoutMs: number;
+  /** SMTP server for email channels; unset: email Subscriptions are refused. */
+  smtpUrl: string | undefined;
+  smtpFrom: string;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -54,6 +82,21 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
   return raw.replace(/\/+$/, '');
 }
 
+function flag(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (/^(on|true|1|yes)$/i.test(raw)) return true;
+  if (/^(off|false|0|no)$/i.test(raw)) return false;
+  throw new ConfigError(`${name} must be on or off, got "${raw}"`);
+}
+
+/** A name used as one MQTT topic level: no slash or wildcard. Empty is allowed. */
+function topicLevel(env: Env, name: string, fallback: string): string {
+  const raw = env[name] ?? fallback;
+  if (/[/+#]/.test(raw)) throw new ConfigError(`${name} must not contain /, + or #, got "${raw}"`);
+  return raw;
+}
+
 /** Parses sizes such as "5mb", "512kb" or a plain byte count. */
 function bytes(env: Env, name: string, fallback: number): number {
   const raw = env[name];
@@ -79,5 +122,28 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10000, 0, 600000),
     analyzeAfterWrites: integer(env, 'ANALYZE_AFTER_WRITES', 1000, 0, 100_000_000),
+    mqttUrl: url(env, 'MQTT_URL', ['mqtt:', 'mqtts:']),
+    mqttPort: integer(env, 'MQTT_PORT', 1884, 0, 65535),
+    mqttClientId: env.MQTT_CLIENT_ID ?? '',
+    mqttShareGroup: topicLevel(env, 'MQTT_SHARE_GROUP', ''),
+    mqttTopicRoot: topicLevel(env, 'MQTT_TOPIC_ROOT', 'serium') || 'serium',
+    ingestEnabled: flag(env, 'INGEST', true),
+    ingestBatchMax: integer(env, 'INGEST_BATCH_MAX', 500, 1, 65535),
+    ingestBatchWaitMs: integer(env, 'INGEST_BATCH_WAIT_MS', 20, 0, 10_000),
+    ingestMaxMessageBytes: bytes(env, 'INGEST_MAX_MESSAGE_SIZE', 256 * 1024),
+    ingestDeviceRate: integer(env, 'INGEST_DEVICE_RATE', 50, 0, 1_000_000),
+    ingestDeviceBurst: integer(env, 'INGEST_DEVICE_BURST', 300_000, 1, 100_000_000),
+    ingestRegistryTtlMs: integer(env, 'INGEST_REGISTRY_TTL_MS', 5000, 0, 3_600_000),
+    ingestPackDelayMs: integer(env, 'INGEST_PACK_DELAY_MS', 15_000, 0, 86_400_000),
+    ingestPackIntervalMs: integer(env, 'INGEST_PACK_INTERVAL_MS', 2000, 50, 3_600_000),
+    subscriptionsEnabled: flag(env, 'SUBSCRIPTIONS', true),
+    subscriptionsDir: env.SUBSCRIPTIONS_DIR || join(projectRoot(), 'subscriptions'),
+    subscriptionPollMs: integer(env, 'SUBSCRIPTION_POLL_MS', 200, 10, 60_000),
+    subscriptionMaxAttempts: integer(env, 'SUBSCRIPTION_MAX_ATTEMPTS', 10, 1, 1000),
+    subscriptionRetryBaseMs: integer(env, 'SUBSCRIPTION_RETRY_BASE_MS', 1000, 1, 3_600_000),
+    subscriptionRetryMaxMs: integer(env, 'SUBSCRIPTION_RETRY_MAX_MS', 3_600_000, 1, 86_400_000),
+    subscriptionTimeoutMs: integer(env, 'SUBSCRIPTION_TIMEOUT_MS', 10_000, 100, 600_000),
+    smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
+    smtpFrom: env.SMTP_FROM || 'serium@localhost',
   };
 }

@@ -9,13 +9,18 @@ const operationDefinitions: Record<string, string> = {
   validate: 'http://hl7.org/fhir/OperationDefinition/Resource-validate',
   lastn: 'http://hl7.org/fhir/OperationDefinition/Observation-lastn',
   stats: 'http://hl7.org/fhir/OperationDefinition/Observation-stats',
+  status: 'http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-status',
+  events: 'http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-events',
+  replay: 'https://serium.dev/fhir/OperationDefinition/Subscription-replay',
+  'get-ws-binding-token': 'http://hl7.org/fhir/uv/subscriptions-backport/OperationDefinition/backport-subscription-get-ws-binding-token',
 };
+const topicCanonicalUrl = 'http://hl7.org/fhir/uv/subscriptions-backport/StructureDefinition/capabilitystatement-subscriptiontopic-canonical';
 
 /**
  * The CapabilityStatement, generated from the route table and the search engine's supported
  * parameter types, so it lists exactly what works.
  */
-export function buildCapabilityStatement(defs: Definitions, baseUrl: string, version: string, profiles: string[]): Resource {
+export function buildCapabilityStatement(defs: Definitions, baseUrl: string, version: string, profiles: string[], topics: string[] = []): Resource {
   const typeInteractions = new Set<string>();
   const conditional = new Set<string>();
   const typeOperations = new Map<string, string | undefined>();
@@ -38,6 +43,8 @@ export function buildCapabilityStatement(defs: Definitions, baseUrl: string, ver
       .filter(isSearchable)
       .sort((a, b) => (a.code as string).localeCompare(b.code as string));
     return {
+      // the subscription topics offered, as the backport IG advertises them
+      ...(type === 'Subscription' && topics.length ? { extension: topics.map((url) => ({ url: topicCanonicalUrl, valueCanonical: url })) } : {}),
       type: type as CapabilityStatementRestResource['type'],
       ...(type === 'Observation' ? { supportedProfile: profiles } : {}),
       interaction: [...typeInteractions].map((code) => ({ code: code as 'read' })),

@@ -12,6 +12,10 @@ import { capabilities } from './interactions/capabilities.js';
 import { resourceValidate } from '../operations/resource-validate.js';
 import { observationLastn } from '../operations/observation-lastn.js';
 import { observationStats } from '../operations/observation-stats.js';
+import { subscriptionEventsOperation } from '../operations/subscription-events.js';
+import { subscriptionReplay } from '../operations/subscription-replay.js';
+import { subscriptionStatusOperation } from '../operations/subscription-status.js';
+import { subscriptionWsToken } from '../operations/subscription-ws-token.js';
 import type { Handler } from './fhir-request.js';
 
 export type Level = 'system' | 'type' | 'instance';
@@ -57,6 +61,13 @@ export const routes: Route[] = [
   { method: 'GET', pattern: ':type/:id/_history', handler: history, level: 'instance', interaction: 'history-instance' },
   { method: 'GET', pattern: ':type/:id/$validate', handler: resourceValidate, level: 'instance', operation: 'validate' },
   { method: 'POST', pattern: ':type/:id/$validate', handler: resourceValidate, level: 'instance', operation: 'validate' },
+  { method: 'POST', pattern: 'Subscription/:id/$replay', handler: subscriptionReplay, level: 'instance', operation: 'replay', resourceType: 'Subscription' },
+  { method: 'GET', pattern: 'Subscription/:id/$status', handler: subscriptionStatusOperation, level: 'instance', operation: 'status', resourceType: 'Subscription' },
+  { method: 'POST', pattern: 'Subscription/:id/$status', handler: subscriptionStatusOperation, level: 'instance', operation: 'status', resourceType: 'Subscription' },
+  { method: 'GET', pattern: 'Subscription/:id/$events', handler: subscriptionEventsOperation, level: 'instance', operation: 'events', resourceType: 'Subscription' },
+  { method: 'POST', pattern: 'Subscription/:id/$events', handler: subscriptionEventsOperation, level: 'instance', operation: 'events', resourceType: 'Subscription' },
+  { method: 'GET', pattern: 'Subscription/:id/$get-ws-binding-token', handler: subscriptionWsToken, level: 'instance', operation: 'get-ws-binding-token', resourceType: 'Subscription' },
+  { method: 'POST', pattern: 'Subscription/:id/$get-ws-binding-token', handler: subscriptionWsToken, level: 'instance', operation: 'get-ws-binding-token', resourceType: 'Subscription' },
   { method: 'GET', pattern: ':type/:id/:memberType', handler: searchType, level: 'instance', compartment: true },
   { method: 'POST', pattern: ':type/:id/:memberType/_search', handler: searchType, level: 'instance', compartment: true },
   { method: 'GET', pattern: ':type/:id', handler: read, level: 'instance', interaction: 'read' },

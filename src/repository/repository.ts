@@ -14,6 +14,8 @@ export interface RepositoryDeps {
   newId: () => string;
   /** Told of every stored version, to keep planner statistics current after bulk writes. */
   statistics?: { noteWrite(): void };
+  /** Whether writes leave an event for subscriptions (resource_event); on unless said otherwise. */
+  outbox?: boolean;
 }
 
 export const idPattern = /^[A-Za-z0-9\-.]{1,64}$/;
@@ -64,6 +66,32 @@ export class Repository {
       { prepare: true },
     );
     return rows[0] ? fromRecord(rows[0]) : undefined;
+  }
+
+  /**
+   * The current versions of several resources of one type, by id (absent ids are missing from
+   * the map). With lock (inside a transaction) their rows stay locked until commit, taken in id
+   * order so that two writers of overlapping sets cannot deadlock.
+   */
+  async currentMany(resourceType: string, ids: string[], lock = false): Promise<Map<string, StoredVersion>> {
+    const sorted = [...new Set(ids)].sort();
+    if (lock && sorted.length) {
+      await this.q.query(
+        `SELECT 1 FROM resource WHERE tenant = $1 AND resource_type = $2 AND id = ANY($3::text[]) ORDER BY id FOR UPDATE`,
+        [this.tenant, resourceType, sorted],
+        { prepare: true },
+      );
+    }
+    const { rows } = sorted.length
+      ? await this.q.query<VersionRecord>(
+          `SELECT ${versionColumns}
+             FROM resource r ${currentVersionJoin}
+            WHERE r.tenant = $1 AND r.resource_type = $2 AND r.id = ANY($3::text[])`,
+          [this.tenant, resourceType, sorted],
+          { prepare: true },
+        )
+      : { rows: [] };
+    return new Map(rows.map((r) => [r.id, fromRecord(r)]));
   }
 
   /** The current live version; 404 when unknown, 410 when deleted. lock as for current(). */
@@ -143,6 +171,7 @@ export class Repository {
         },
         null,
         true,
+        repo.deps.outbox !== false,
       );
       repo.deps.statistics?.noteWrite();
       return true;
@@ -201,6 +230,7 @@ export class Repository {
       { tenant: this.tenant, resourceType, id, versionId, lastUpdated, deleted: false, method, content: json },
       index,
       existed,
+      this.deps.outbox !== false,
     );
     this.deps.statistics?.noteWrite();
     return new StoredVersion(resourceType, id, versionId, lastUpdated, false, json, method);

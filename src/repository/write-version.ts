@@ -32,7 +32,7 @@ export const indexColumns: Record<(typeof indexTables)[number], string[]> = {
  * snapshot, so the deletes see only the previous rows. A concurrent writer of the same version
  * hits the resource_version primary key, and the whole statement fails with nothing written.
  */
-export async function writeVersion(q: Queryable, row: VersionRow, index: IndexRows | null, existed: boolean): Promise<void> {
+export async function writeVersion(q: Queryable, row: VersionRow, index: IndexRows | null, existed: boolean, outbox = true): Promise<void> {
   const params: unknown[] = [row.tenant, row.resourceType, row.id, row.versionId, row.lastUpdated, row.deleted, row.method, row.content];
   const ctes: string[] = [
     existed
@@ -63,6 +63,11 @@ export async function writeVersion(q: Queryable, row: VersionRow, index: IndexRo
     );
   }
   if (row.resourceType === 'Observation') ctes.push(...observationCtes(params, index, existed));
+  if (outbox) {
+    // the outbox row for subscriptions, in the same statement as the version
+    params.push(row.deleted ? 'delete' : existed ? 'update' : 'create');
+    ctes.push(`evt AS (INSERT INTO resource_event (tenant, resource_type, id, version_id, action) VALUES ($1, $2, $3, $4, $${params.length}))`);
+  }
   await q.query(`WITH ${ctes.join(',\n')} SELECT 1`, params, { prepare: true });
 }
 

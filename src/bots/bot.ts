@@ -1,0 +1,45 @@
+import type { Resource } from '@medplum/fhirtypes';
+
+/** What a bot is given: the event that triggered it and the resource as it is now. */
+export interface BotInput {
+  event: { resourceType: string; id: string; action: string; number: number; subscription: string };
+  /** The resource the event is about, as it is now (undefined when deleted since). */
+  resource: Resource | undefined;
+}
+
+/**
+ * The only way a bot reads and writes: a repository scoped to the bot's tenant, allowed to write
+ * the types the bot declares, through the normal validation, history and search indexing.
+ */
+export interface BotContext {
+  /** The bot's identity, to put in author fields: a Device reference such as Device/bot-<id>. */
+  readonly identity: { reference: string; display: string };
+  read<T extends Resource>(resourceType: T['resourceType'], id: string): Promise<T | undefined>;
+  /** A search (strict: an unknown parameter is an error); a parameter given as a list is repeated (date=ge..&date=lt..). */
+  search<T extends Resource>(resourceType: T['resourceType'], params: Record<string, string | string[]>): Promise<T[]>;
+  /**
+   * Creates the resource unless one was already made for the same key: its id is derived from the
+   * bot and the key, so processing the same input twice creates nothing new. Returns the stored
+   * resource and whether it was created now.
+   */
+  createOnce<T extends Resource>(resource: T, key: string): Promise<{ resource: T; created: boolean }>;
+  update<T extends Resource & { id: string }>(resource: T): Promise<T>;
+  /**
+   * Creates the resource for this key, or replaces the one made for it before when it now says
+   * something else (a late reading changes an aggregate): one resource per key, a new version only
+   * on change.
+   */
+  upsert<T extends Resource>(resource: T, key: string): Promise<{ resource: T; changed: boolean }>;
+}
+
+/** A bot: one file in bots/ exporting `bot`. */
+export interface Bot {
+  /** Used in Subscription.channel.endpoint as Bot/<id>. */
+  id: string;
+  title: string;
+  /** The resource types it may create or update. */
+  writes: string[];
+  /** How long one run may take before it counts as failed and is retried (default 10 s). */
+  timeoutMs?: number;
+  handle(input: BotInput, ctx: BotContext): Promise<void>;
+}

@@ -1,0 +1,245 @@
+import type { Subscription } from '@medplum/fhirtypes';
+import type { Database, Queryable } from '../db/database.js';
+import type { Bot } from '../bots/bot.js';
+import { runBot } from '../bots/runtime.js';
+import type { EmailSender } from '../notify/email.js';
+import type { WebSocketHub } from './websocket-hub.js';
+import type { SearchContext } from '../search/search.js';
+import type { Logger } from '../logger.js';
+import { Repository, type RepositoryDeps } from '../repository/repository.js';
+import { notificationBundle } from './notification-bundle.js';
+import { sendNotificationBundle, sendRestHook } from './rest-hook.js';
+import { noteSent } from './subscription-events.js';
+import { subscriptionTarget, type SubscriptionTarget } from './subscription.js';
+import type { Topic } from './topics.js';
+
+export interface DeliverySettings {
+  /** Attempts before a notification is dead, unless the Subscription says otherwise. */
+  maxAttempts: number;
+  /** First retry delay; each retry doubles it, up to retryMaxMs. */
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** How long an endpoint may take to answer. */
+  timeoutMs: number;
+}
+
+interface Claimed {
+  tenant: string;
+  subscription_id: string;
+  event_number: string;
+  resource_type: string;
+  id: string;
+  action: string;
+  event_at: Date;
+  attempts: number;
+}
+
+/** No websocket client is bound to the Subscription right now. */
+class NoListener extends Error {
+  constructor() {
+    super('no websocket client was bound');
+  }
+}
+
+/** How long a Subscription that is not active (off, error, requested) holds its notifications before they are looked at again. */
+const holdMs = 60_000;
+
+/**
+ * Sends the due notifications. A notification is claimed by moving its next attempt past the
+ * request's timeout (one statement, FOR UPDATE SKIP LOCKED), so replicas never send the same one
+ * at once, and a process killed while sending leaves it to be claimed again when that time comes:
+ * at least once. A failure is retried after an exponentially growing delay; after the maximum
+ * attempts the notification is dead (kept for $replay) and the Subscription turns to error with
+ * the reason.
+ */
+export class Deliverer {
+  constructor(
+    private readonly deps: {
+      db: Database;
+      repoDeps: RepositoryDeps;
+      log: Logger;
+      settings: DeliverySettings;
+      clock: () => Date;
+      topics: ReadonlyMap<string, Topic>;
+      baseUrl: string;
+      bots: ReadonlyMap<string, Bot>;
+      searchContext: (q: Queryable, tenant: string) => SearchContext;
+      /** For email channels; unset when no SMTP server is configured. */
+      email?: EmailSender;
+      /** For websocket channels. */
+      sockets?: Pick<WebSocketHub, 'send'>;
+    },
+  ) {}
+
+  private readonly inFlight = new Set<Promise<void>>();
+
+  /**
+   * Claims as many due notifications as there are free sending slots (of `slots`) and starts
+   * sending them without waiting: a slow endpoint holds its own slots, not everyone's. Returns how
+   * many were claimed.
+   */
+  async deliverOnce(slots = 50): Promise<number> {
+    const free = slots - this.inFlight.size;
+    if (free <= 0) return 0;
+    const { settings } = this.deps;
+    const { rows } = await this.deps.db.query<Claimed>(
+      `UPDATE subscription_delivery d
+          SET attempts = d.attempts + 1, next_attempt_at = clock_timestamp() + $2 * interval '1 millisecond'
+        WHERE (d.tenant, d.subscription_id, d.event_number) IN (
+              SELECT tenant, subscription_id, event_number FROM subscription_delivery
+               WHERE status = 'pending' AND next_attempt_at <= clock_timestamp()
+               ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+       RETURNING d.tenant, d.subscription_id, d.event_number, d.resource_type, d.id, d.action, d.event_at, d.attempts`,
+      [free, settings.timeoutMs + 5000],
+    );
+    for (const row of rows) {
+      const sending: Promise<void> = this.deliver(row)
+        .catch((err) => this.deps.log.warn('notification not settled', { subscription: row.subscription_id, event: row.event_number, error: (err as Error).message }))
+        .finally(() => this.inFlight.delete(sending));
+      this.inFlight.add(sending);
+    }
+    return rows.length;
+  }
+
+  /** Waits for the notifications being sent. */
+  async idle(): Promise<void> {
+    await Promise.all([...this.inFlight]);
+  }
+
+  /** Deletes delivered notifications older than `days`: $events can no longer return them. */
+  async prune(days: number): Promise<number> {
+    const { rowCount } = await this.deps.db.query(
+      `DELETE FROM subscription_delivery WHERE status = 'delivered' AND delivered_at < clock_timestamp() - $1 * interval '1 day'`,
+      [days],
+    );
+    return rowCount ?? 0;
+  }
+
+  private async deliver(row: Claimed): Promise<void> {
+    const repo = new Repository(this.deps.repoDeps, row.tenant);
+    const stored = await repo.current('Subscription', row.subscription_id);
+    const subscription = stored && !stored.deleted ? (stored.resource as Subscription & { id: string }) : undefined;
+    if (!subscription) return this.finish(row, 'dead', 'the Subscription was deleted');
+    const target = subscriptionTarget(subscription, this.deps.topics);
+    const handshake = row.action === 'handshake';
+    const ready = handshake ? subscription.status === 'requested' : subscription.status === 'active';
+    if (!ready || typeof target === 'string') {
+      // held, not failed: the attempt does not count
+      await this.deps.db.query(
+        `UPDATE subscription_delivery SET attempts = attempts - 1, next_attempt_at = clock_timestamp() + $4 * interval '1 millisecond'
+          WHERE tenant = $1 AND subscription_id = $2 AND event_number = $3`,
+        [row.tenant, row.subscription_id, row.event_number, holdMs],
+      );
+      return;
+    }
+    // a Subscription may ask for less time than the server's timeout, never more: the claim lasts that long
+    const timeoutMs = Math.min(this.deps.settings.timeoutMs, (target.channel.timeoutSeconds ?? Infinity) * 1000);
+    try {
+      await this.send(repo, target, row, timeoutMs);
+      await this.finish(row, 'delivered');
+      await noteSent(this.deps.db, row.tenant, row.subscription_id);
+      if (handshake) await this.setStatus(repo, subscription.id, 'requested', 'active');
+    } catch (err) {
+      const reason = (err as Error).message;
+      if (err instanceof NoListener) {
+        // nobody is listening: not a failure of the Subscription; the client catches up with $events
+        await this.finish(row, 'dead', reason);
+        return;
+      }
+      const max = target.maxAttempts ?? this.deps.settings.maxAttempts;
+      if (row.attempts >= max) {
+        await this.finish(row, 'dead', reason);
+        const what = handshake ? 'The handshake' : `Notification ${row.event_number}`;
+        await this.setStatus(repo, subscription.id, handshake ? 'requested' : 'active', 'error', `${what} failed ${row.attempts} times; last: ${reason}`);
+        return;
+      }
+      const { retryBaseMs, retryMaxMs } = this.deps.settings;
+      const delay = Math.min(retryMaxMs, retryBaseMs * 2 ** (row.attempts - 1)) * (0.8 + Math.random() * 0.4);
+      await this.deps.db.query(
+        `UPDATE subscription_delivery SET last_error = $4, next_attempt_at = clock_timestamp() + $5 * interval '1 millisecond'
+          WHERE tenant = $1 AND subscription_id = $2 AND event_number = $3`,
+        [row.tenant, row.subscription_id, row.event_number, reason, Math.round(delay)],
+      );
+      this.deps.log.warn('notification failed; will retry', { subscription: row.subscription_id, event: row.event_number, attempt: row.attempts, error: reason });
+    }
+  }
+
+  /** A plain R4 notification, or the backport IG's Bundle (handshake or event) for a topic-based Subscription. */
+  private async send(repo: Repository, target: SubscriptionTarget, row: Claimed, timeoutMs: number): Promise<void> {
+    const now = this.deps.clock();
+    const number = Number(row.event_number);
+    const current = row.action === 'handshake' ? undefined : await repo.current(row.resource_type, row.id);
+    const live = current && !current.deleted ? current : undefined;
+    if (target.channel.endpoint.startsWith('Bot/')) {
+      const bot = this.deps.bots.get(target.channel.endpoint.slice(4));
+      if (!bot) throw new Error(`no bot ${target.channel.endpoint}`);
+      if (row.action === 'handshake') return;
+      const event = { resourceType: row.resource_type, id: row.id, action: row.action, number, subscription: target.id };
+      return runBot(bot, { event, resource: live?.resource }, repo, this.deps.searchContext(repo.queryable, repo.tenant));
+    }
+    const bundle = target.topic
+      ? notificationBundle({
+      baseUrl: this.deps.baseUrl,
+      subscriptionId: target.id,
+      topic: target.topic.url,
+      status: row.action === 'handshake' ? 'requested' : 'active',
+      type: row.action === 'handshake' ? 'handshake' : 'event-notification',
+      eventsSinceStart: row.action === 'handshake' ? 0 : number,
+      events:
+        row.action === 'handshake'
+          ? []
+          : [{ number, timestamp: row.event_at.toISOString(), resourceType: row.resource_type, id: row.id, action: row.action, resource: live?.resource }],
+      content: target.content,
+    })
+      : undefined;
+    if (target.channel.type === 'websocket') {
+      // plain R4 websocket clients get "ping <id>" and read what changed; topic-based ones the Bundle
+      const sent = this.deps.sockets?.send(row.tenant, target.id, bundle ? JSON.stringify(bundle) : `ping ${target.id}`) ?? 0;
+      if (!sent) throw new NoListener();
+      return;
+    }
+    if (target.channel.type === 'email') return this.sendEmail(target, row, bundle ? JSON.stringify(bundle) : (live?.json ?? undefined));
+    if (!bundle) return sendRestHook(target, live, number, timeoutMs, now);
+    return sendNotificationBundle(target, bundle, number, timeoutMs, now);
+  }
+
+  /**
+   * An email notification to the channel's mailto: address: a line saying what happened, and the
+   * notification Bundle (topic-based) or the resource (plain, with a payload) attached as JSON.
+   */
+  private async sendEmail(target: SubscriptionTarget, row: Claimed, attachment: string | undefined): Promise<void> {
+    const email = this.deps.email;
+    if (!email) throw new Error('no SMTP server is configured (SMTP_URL)');
+    const what = row.action === 'handshake' ? 'handshake' : `event ${row.event_number}: ${row.resource_type}/${row.id} ${row.action}d`;
+    const withPayload = attachment !== undefined && (target.topic ? target.content !== 'empty' || row.action === 'handshake' : target.channel.payload !== undefined);
+    await email.send({
+      to: target.channel.endpoint.replace(/^mailto:/, ''),
+      subject: `Serium Subscription ${target.id}: ${what}`,
+      text: `Subscription ${this.deps.baseUrl}/Subscription/${target.id}, ${what}.\n`,
+      ...(withPayload ? { attachments: [{ filename: 'notification.json', content: attachment!, contentType: 'application/fhir+json' }] } : {}),
+    });
+  }
+
+  private async finish(row: Claimed, status: 'delivered' | 'dead', error?: string): Promise<void> {
+    await this.deps.db.query(
+      `UPDATE subscription_delivery SET status = $4, last_error = coalesce($5, last_error),
+              delivered_at = CASE WHEN $4 = 'delivered' THEN clock_timestamp() END
+        WHERE tenant = $1 AND subscription_id = $2 AND event_number = $3`,
+      [row.tenant, row.subscription_id, row.event_number, status, error ?? null],
+    );
+  }
+
+  /**
+   * Moves the Subscription from one status to the next (active after a handshake; error, with
+   * the reason, when notifications keep failing: only its owner turns it back on), unless it
+   * changed meanwhile.
+   */
+  private async setStatus(repo: Repository, id: string, from: string, to: 'active' | 'error', reason?: string): Promise<void> {
+    if (reason) this.deps.log.error('subscription in error', { subscription: id, reason });
+    await repo.transaction(async (tx) => {
+      const now = await tx.read('Subscription', id, true);
+      const s = now.resource as Subscription;
+      if (s.status === from) await tx.update({ ...s, status: to, ...(reason ? { error: reason } : {}) } as Subscription, id);
+    });
+  }
+}

@@ -1,0 +1,70 @@
+import type { MqttClient } from 'mqtt';
+import { breach } from '../bots/vital-thresholds.js';
+import { call } from './harness.js';
+import { eventually, publish, publisher, registerPatient, startIngestServer, uniqueName, type IngestTestServer } from './mqtt-harness.js';
+
+// From a device reading on MQTT to an emergency Communication: the reading becomes an
+// Observation, the installed Subscription runs the emergency-threshold bot, which writes a
+// DetectedIssue, a Flag and a Communication to the care team, once per episode.
+
+let srv: IngestTestServer;
+let pub: MqttClient;
+
+beforeAll(async () => {
+  srv = await startIngestServer({ SUBSCRIPTIONS: 'on', SUBSCRIPTION_POLL_MS: '50' });
+  pub = await publisher();
+  await eventually(async () => (await call(srv, 'GET', 'Subscription/bot-vital-thresholds')).body.status === 'active');
+});
+
+afterAll(async () => {
+  await pub?.endAsync();
+  await srv?.stop();
+});
+
+const spo2 = (value: number, at: string) => ({ oxygen_saturation: { value, unit: '%' }, effective_time_frame: { date_time: at } });
+
+test('an SpO2 of 82 % raises one alert, with a Flag and an urgent Communication to the care team', async () => {
+  const pseudonym = uniqueName('p');
+  const patientId = await registerPatient(srv, pseudonym, [`${pseudonym}-ox`]);
+  await call(srv, 'POST', 'Practitioner', { resourceType: 'Practitioner', id: undefined, name: [{ text: 'Nurse on duty' }] }).then(async (r) =>
+    call(srv, 'POST', 'CareTeam', { resourceType: 'CareTeam', status: 'active', subject: { reference: `Patient/${patientId}` }, participant: [{ member: { reference: `Practitioner/${r.body.id}` } }] }),
+  );
+  const topic = srv.topic(pseudonym, `${pseudonym}-ox`, 'oxygen-saturation');
+  await publish(pub, topic, spo2(96, '2026-11-21T03:00:00Z')); // normal: nothing
+  await publish(pub, topic, spo2(82, '2026-11-21T03:05:00Z'));
+  const [issue] = await eventually(async () => {
+    const r = await call(srv, 'GET', `DetectedIssue?patient=Patient/${patientId}`);
+    return r.body.entry?.length ? r.body.entry.map((e: any) => e.resource) : undefined;
+  }, 20_000);
+  expect(issue).toMatchObject({ severity: 'high', code: { coding: [{ code: 'spo2-critical' }] }, author: { reference: 'Device/bot-vital-thresholds' } });
+  const implicated = await call(srv, 'GET', issue.implicated[0].reference);
+  expect(implicated.body.valueQuantity.value).toBe(82);
+  expect(issue.meta.source).toBe('urn:serium:bot:vital-thresholds');
+
+  const flags = (await call(srv, 'GET', `Flag?patient=Patient/${patientId}`)).body.entry;
+  expect(flags).toHaveLength(1);
+  const comms = (await call(srv, 'GET', `Communication?subject=Patient/${patientId}`)).body.entry.map((e: any) => e.resource);
+  expect(comms).toHaveLength(1);
+  expect(comms[0]).toMatchObject({ priority: 'urgent', about: [{ reference: `DetectedIssue/${issue.id}` }] });
+  expect(comms[0].recipient[0].reference).toMatch(/^Practitioner\//);
+
+  // the same episode: a second low reading raises nothing new while the Flag is active
+  await publish(pub, topic, spo2(80, '2026-11-21T03:06:00Z'));
+  await eventually(async () => (await call(srv, 'GET', `Observation?subject=Patient/${patientId}&_summary=count`)).body.total === 3);
+  await new Promise((r) => setTimeout(r, 600));
+  expect((await call(srv, 'GET', `DetectedIssue?patient=Patient/${patientId}&_summary=count`)).body.total).toBe(1);
+});
+
+test.each([
+  ['SpO2 84', { code: { coding: [{ system: 'http://loinc.org', code: '2708-6' }] }, valueQuantity: { value: 84, code: '%' } }, 'spo2-critical'],
+  ['SpO2 85', { code: { coding: [{ system: 'http://loinc.org', code: '2708-6' }] }, valueQuantity: { value: 85, code: '%' } }, undefined],
+  ['SpO2 window with one flagged 70', { code: { coding: [{ system: 'http://loinc.org', code: '2708-6' }] }, valueSampledData: { origin: { value: 0 }, period: 1000, dimensions: 1, data: '95 70 94' }, extension: [{ url: 'https://serium.dev/fhir/StructureDefinition/sample-quality', extension: [{ url: 'flag', valueCode: 'motion' }, { url: 'samples', valueString: '1' }] }] }, undefined],
+  ['SpO2 window with an unflagged 83', { code: { coding: [{ system: 'http://loinc.org', code: '2708-6' }] }, valueSampledData: { origin: { value: 0 }, period: 1000, dimensions: 1, data: '95 83 E' } }, 'spo2-critical'],
+  ['BP 180/90', { code: { coding: [{ system: 'http://loinc.org', code: '85354-9' }] }, component: [{ code: { coding: [{ code: '8480-6' }] }, valueQuantity: { value: 180 } }, { code: { coding: [{ code: '8462-4' }] }, valueQuantity: { value: 90 } }] }, 'bp-crisis'],
+  ['BP 179/119', { code: { coding: [{ system: 'http://loinc.org', code: '85354-9' }] }, component: [{ code: { coding: [{ code: '8480-6' }] }, valueQuantity: { value: 179 } }, { code: { coding: [{ code: '8462-4' }] }, valueQuantity: { value: 119 } }] }, undefined],
+  ['glucose 301', { code: { coding: [{ system: 'http://loinc.org', code: '41653-7' }] }, valueQuantity: { value: 301, code: 'mg/dL' } }, 'glucose-critical-high'],
+  ['glucose 53', { code: { coding: [{ system: 'http://loinc.org', code: '88365-2' }] }, valueQuantity: { value: 53, code: 'mg/dL' } }, 'glucose-critical-low'],
+  ['glucose 54', { code: { coding: [{ system: 'http://loinc.org', code: '88365-2' }] }, valueQuantity: { value: 54, code: 'mg/dL' } }, undefined],
+])('%s', (_name, o, expected) => {
+  expect(breach({ resourceType: 'Observation', status: 'final', ...(o as object) } as never)?.code).toBe(expected);
+});
