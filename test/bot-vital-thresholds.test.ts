@@ -1,5 +1,6 @@
 import type { MqttClient } from 'mqtt';
-import { breach } from '../bots/vital-thresholds.js';
+import { singleReadingBreaches } from '../src/alerting/checks/single-reading.js';
+import { defaultRuleMap } from '../src/alerting/rules.js';
 import { call } from './harness.js';
 import { eventually, publish, publisher, registerPatient, startIngestServer, uniqueName, type IngestTestServer } from './mqtt-harness.js';
 
@@ -50,7 +51,7 @@ test('an SpO2 of 82 % raises one alert, with a Flag and an urgent Communication 
 
   // the same episode: a second low reading raises nothing new while the Flag is active
   await publish(pub, topic, spo2(80, '2026-11-21T03:06:00Z'));
-  await eventually(async () => (await call(srv, 'GET', `Observation?subject=Patient/${patientId}&_summary=count`)).body.total === 3);
+  await eventually(async () => (await call(srv, 'GET', `Observation?subject=Patient/${patientId}&category:not=https://serium.dev/fhir/CodeSystem/observation-category|aggregate&_summary=count`)).body.total === 3);
   await new Promise((r) => setTimeout(r, 600));
   expect((await call(srv, 'GET', `DetectedIssue?patient=Patient/${patientId}&_summary=count`)).body.total).toBe(1);
 });
@@ -64,7 +65,13 @@ test.each([
   ['BP 179/119', { code: { coding: [{ system: 'http://loinc.org', code: '85354-9' }] }, component: [{ code: { coding: [{ code: '8480-6' }] }, valueQuantity: { value: 179 } }, { code: { coding: [{ code: '8462-4' }] }, valueQuantity: { value: 119 } }] }, undefined],
   ['glucose 301', { code: { coding: [{ system: 'http://loinc.org', code: '41653-7' }] }, valueQuantity: { value: 301, code: 'mg/dL' } }, 'glucose-critical-high'],
   ['glucose 53', { code: { coding: [{ system: 'http://loinc.org', code: '88365-2' }] }, valueQuantity: { value: 53, code: 'mg/dL' } }, 'glucose-critical-low'],
-  ['glucose 54', { code: { coding: [{ system: 'http://loinc.org', code: '88365-2' }] }, valueQuantity: { value: 54, code: 'mg/dL' } }, undefined],
+  ['glucose 54 (alert level, not emergency)', { code: { coding: [{ system: 'http://loinc.org', code: '88365-2' }] }, valueQuantity: { value: 54, code: 'mg/dL' } }, 'glucose-low'],
+  ['glucose 69', { code: { coding: [{ system: 'http://loinc.org', code: '88365-2' }] }, valueQuantity: { value: 69, code: 'mg/dL' } }, 'glucose-low'],
+  ['glucose 70', { code: { coding: [{ system: 'http://loinc.org', code: '88365-2' }] }, valueQuantity: { value: 70, code: 'mg/dL' } }, undefined],
+  ['glucose 250', { code: { coding: [{ system: 'http://loinc.org', code: '41653-7' }] }, valueQuantity: { value: 250, code: 'mg/dL' } }, undefined],
+  ['glucose 251 (alert level)', { code: { coding: [{ system: 'http://loinc.org', code: '41653-7' }] }, valueQuantity: { value: 251, code: 'mg/dL' } }, 'glucose-high'],
+  ['glucose 300', { code: { coding: [{ system: 'http://loinc.org', code: '41653-7' }] }, valueQuantity: { value: 300, code: 'mg/dL' } }, 'glucose-high'],
+  ['an aggregate is not a reading', { code: { coding: [{ system: 'http://loinc.org', code: '2708-6' }] }, valueQuantity: { value: 80, code: '%' }, derivedFrom: [{ reference: 'Observation/x' }] }, undefined],
 ])('%s', (_name, o, expected) => {
-  expect(breach({ resourceType: 'Observation', status: 'final', ...(o as object) } as never)?.code).toBe(expected);
+  expect(singleReadingBreaches({ resourceType: 'Observation', status: 'final', ...(o as object) } as never, defaultRuleMap)[0]?.rule.id).toBe(expected);
 });

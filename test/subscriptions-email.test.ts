@@ -1,35 +1,22 @@
-import { SMTPServer } from 'smtp-server';
-import { call, eventually, freePort, startTestServer, type TestServer } from './harness.js';
+import { call, eventually, startTestServer, type TestServer } from './harness.js';
+import { SmtpReceiver } from './smtp-receiver.js';
 
 // Email channels through a real SMTP server (smtp-server, receiving on a local port): a
 // topic-based Subscription gets its handshake and its notifications as mail with the
 // notification Bundle attached.
 
-const mail: { to: string[]; raw: string }[] = [];
-let smtp: SMTPServer;
+const smtp = new SmtpReceiver();
+const mail = smtp.mail;
 let srv: TestServer;
 
 beforeAll(async () => {
-  const port = await freePort();
-  smtp = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ['STARTTLS'],
-    onData(stream, session, done) {
-      let raw = '';
-      stream.on('data', (c: Buffer) => (raw += c.toString()));
-      stream.on('end', () => {
-        mail.push({ to: session.envelope.rcptTo.map((r) => r.address), raw });
-        done();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => smtp.listen(port, '127.0.0.1', () => resolve()));
-  srv = await startTestServer({ SUBSCRIPTIONS: 'on', SUBSCRIPTION_POLL_MS: '50', SMTP_URL: `smtp://127.0.0.1:${port}`, SMTP_FROM: 'alerts@serium.test' });
+  await smtp.start();
+  srv = await startTestServer({ SUBSCRIPTIONS: 'on', SUBSCRIPTION_POLL_MS: '50', SMTP_URL: smtp.url, SMTP_FROM: 'alerts@serium.test' });
 });
 
 afterAll(async () => {
   await srv?.stop();
-  await new Promise<void>((resolve) => smtp.close(() => resolve()));
+  await smtp.stop();
 });
 
 /** The attachment of a raw message, decoded (nodemailer sends JSON attachments base64-encoded). */

@@ -3,6 +3,7 @@ import { FhirError } from '../fhir/outcome.js';
 import { deterministicId } from '../ingest/identity.js';
 import type { Repository } from '../repository/repository.js';
 import { search, type SearchContext } from '../search/search.js';
+import type { Notifier } from '../notify/channel.js';
 import type { Bot, BotContext } from './bot.js';
 
 /** The Device id a bot acts as. */
@@ -12,13 +13,14 @@ export const botDeviceId = (bot: Bot) => `bot-${bot.id}`;
  * The repository a bot gets: reads and searches of its tenant, writes only of the types it
  * declares, each marked with meta.source urn:serium:bot:<id> so an auditor sees what the bot did.
  */
-export function botContext(bot: Bot, repo: Repository, searchContext: SearchContext): BotContext {
+export function botContext(bot: Bot, repo: Repository, searchContext: SearchContext, notifier: Notifier): BotContext {
   const allowed = (type: string) => {
     if (!bot.writes.includes(type)) throw new FhirError('forbidden', `Bot ${bot.id} may not write ${type}`, { status: 403 });
   };
   const mark = <T extends Resource>(r: T): T => ({ ...r, meta: { ...r.meta, source: `urn:serium:bot:${bot.id}` } });
   return {
     identity: { reference: `Device/${botDeviceId(bot)}`, display: bot.title },
+    notifier,
     async read(resourceType, id) {
       const found = await repo.current(resourceType, id);
       return found && !found.deleted ? (found.resource as never) : undefined;
@@ -48,6 +50,9 @@ export function botContext(bot: Bot, repo: Repository, searchContext: SearchCont
       if (existing && !existing.deleted && sameContent(existing.resource as Resource, marked)) return { resource: existing.resource as never, changed: false };
       const { stored } = await repo.update(marked, id);
       return { resource: stored.resource as never, changed: true };
+    },
+    async lock(key) {
+      await repo.queryable.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${repo.tenant}/${key}`]);
     },
     async update(resource) {
       allowed(resource.resourceType);

@@ -1,8 +1,19 @@
 import type { Resource } from '@medplum/fhirtypes';
+import type { Notifier } from '../notify/channel.js';
 
 /** What a bot is given: the event that triggered it and the resource as it is now. */
 export interface BotInput {
-  event: { resourceType: string; id: string; action: string; number: number; subscription: string };
+  event: {
+    resourceType: string;
+    id: string;
+    action: string;
+    number: number;
+    subscription: string;
+    /** Which attempt this is (1 the first); a bot that throws is run again until the Subscription's maximum. */
+    attempt: number;
+    /** No retry follows if this run throws: the notification is dead and the Subscription turns to error. */
+    lastAttempt: boolean;
+  };
   /** The resource the event is about, as it is now (undefined when deleted since). */
   resource: Resource | undefined;
 }
@@ -14,6 +25,8 @@ export interface BotInput {
 export interface BotContext {
   /** The bot's identity, to put in author fields: a Device reference such as Device/bot-<id>. */
   readonly identity: { reference: string; display: string };
+  /** Sends messages to people: email, push and SMS, as configured. */
+  readonly notifier: Notifier;
   read<T extends Resource>(resourceType: T['resourceType'], id: string): Promise<T | undefined>;
   /** A search (strict: an unknown parameter is an error); a parameter given as a list is repeated (date=ge..&date=lt..). */
   search<T extends Resource>(resourceType: T['resourceType'], params: Record<string, string | string[]>): Promise<T[]>;
@@ -24,6 +37,11 @@ export interface BotContext {
    */
   createOnce<T extends Resource>(resource: T, key: string): Promise<{ resource: T; created: boolean }>;
   update<T extends Resource & { id: string }>(resource: T): Promise<T>;
+  /**
+   * Waits until no other run holds the same key, and holds it until this run's transaction ends:
+   * two runs deciding the same thing (is an alert for this patient and rule already raised?) take turns.
+   */
+  lock(key: string): Promise<void>;
   /**
    * Creates the resource for this key, or replaces the one made for it before when it now says
    * something else (a late reading changes an aggregate): one resource per key, a new version only

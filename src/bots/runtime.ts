@@ -3,6 +3,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { Device } from '@medplum/fhirtypes';
 import type { Repository } from '../repository/repository.js';
 import type { SearchContext } from '../search/search.js';
+import type { Notifier } from '../notify/channel.js';
 import type { Bot, BotInput } from './bot.js';
 import { botContext, botDeviceId } from './bot-context.js';
 
@@ -34,14 +35,14 @@ export async function ensureBotDevices(repo: Repository, bots: Map<string, Bot>)
 }
 
 /** Runs a bot on one input within its time limit; throws when it fails or overruns (the caller retries). */
-export async function runBot(bot: Bot, input: BotInput, repo: Repository, searchContext: SearchContext): Promise<void> {
+export async function runBot(bot: Bot, input: BotInput, repo: Repository, searchContext: SearchContext, notifier: Notifier): Promise<void> {
   const limit = bot.timeoutMs ?? 10_000;
   let timer: NodeJS.Timeout | undefined;
   const overrun = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new Error(`bot ${bot.id} took longer than ${limit} ms`)), limit);
   });
   try {
-    await Promise.race([repo.transaction((tx) => bot.handle(input, botContext(bot, tx, { ...searchContext, q: tx.queryable }))), overrun]);
+    await Promise.race([repo.transaction((tx) => bot.handle(input, botContext(bot, tx, { ...searchContext, q: tx.queryable }, notifier))), overrun]);
   } finally {
     clearTimeout(timer);
   }

@@ -41,6 +41,17 @@ export interface Config {
   /** SMTP server for email channels; unset: email Subscriptions are refused. */
   smtpUrl: string | undefined;
   smtpFrom: string;
+  /** HTTP gateway for push and SMS notifications; unset: those channels are unavailable. */
+  notifyGatewayUrl: string | undefined;
+  notifyGatewayToken: string | undefined;
+  /** How long an urgent alert message waits for an acknowledgement before the next escalation step. */
+  alertAckTimeoutMs: number;
+  alertCheckIntervalMs: number;
+  /** A device not heard from for this long raises a Flag and reminds the patient; the care team after the longer one. */
+  deviceSilentAfterMs: number;
+  deviceSilentTeamAfterMs: number;
+  deviceBatteryLowPercent: number;
+  deviceWatchIntervalMs: number;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -145,5 +156,13 @@ export function loadConfig(env: Env = process.env): Config {
     subscriptionTimeoutMs: integer(env, 'SUBSCRIPTION_TIMEOUT_MS', 10_000, 100, 600_000),
     smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
     smtpFrom: env.SMTP_FROM || 'serium@localhost',
+    notifyGatewayUrl: url(env, 'NOTIFY_GATEWAY_URL', ['http:', 'https:']),
+    notifyGatewayToken: env.NOTIFY_GATEWAY_TOKEN || undefined,
+    alertAckTimeoutMs: integer(env, 'ALERT_ACK_TIMEOUT_MS', 15 * 60_000, 1000, 86_400_000),
+    alertCheckIntervalMs: integer(env, 'ALERT_CHECK_INTERVAL_MS', 30_000, 50, 3_600_000),
+    deviceSilentAfterMs: integer(env, 'DEVICE_SILENT_AFTER_MS', 24 * 3_600_000, 1000, 30 * 86_400_000),
+    deviceSilentTeamAfterMs: integer(env, 'DEVICE_SILENT_TEAM_AFTER_MS', 72 * 3_600_000, 1000, 90 * 86_400_000),
+    deviceBatteryLowPercent: integer(env, 'DEVICE_BATTERY_LOW_PERCENT', 20, 0, 100),
+    deviceWatchIntervalMs: integer(env, 'DEVICE_WATCH_INTERVAL_MS', 5 * 60_000, 50, 86_400_000),
   };
 }

@@ -3,6 +3,7 @@ import type { Database, Queryable } from '../db/database.js';
 import type { Bot } from '../bots/bot.js';
 import { runBot } from '../bots/runtime.js';
 import type { EmailSender } from '../notify/email.js';
+import type { Notifier } from '../notify/channel.js';
 import type { WebSocketHub } from './websocket-hub.js';
 import type { SearchContext } from '../search/search.js';
 import type { Logger } from '../logger.js';
@@ -66,6 +67,8 @@ export class Deliverer {
       searchContext: (q: Queryable, tenant: string) => SearchContext;
       /** For email channels; unset when no SMTP server is configured. */
       email?: EmailSender;
+      /** What bots send messages to people with. */
+      notifier: Notifier;
       /** For websocket channels. */
       sockets?: Pick<WebSocketHub, 'send'>;
     },
@@ -134,8 +137,9 @@ export class Deliverer {
     }
     // a Subscription may ask for less time than the server's timeout, never more: the claim lasts that long
     const timeoutMs = Math.min(this.deps.settings.timeoutMs, (target.channel.timeoutSeconds ?? Infinity) * 1000);
+    const max = target.maxAttempts ?? this.deps.settings.maxAttempts;
     try {
-      await this.send(repo, target, row, timeoutMs);
+      await this.send(repo, target, row, timeoutMs, max);
       await this.finish(row, 'delivered');
       await noteSent(this.deps.db, row.tenant, row.subscription_id);
       if (handshake) await this.setStatus(repo, subscription.id, 'requested', 'active');
@@ -146,7 +150,6 @@ export class Deliverer {
         await this.finish(row, 'dead', reason);
         return;
       }
-      const max = target.maxAttempts ?? this.deps.settings.maxAttempts;
       if (row.attempts >= max) {
         await this.finish(row, 'dead', reason);
         const what = handshake ? 'The handshake' : `Notification ${row.event_number}`;
@@ -165,7 +168,7 @@ export class Deliverer {
   }
 
   /** A plain R4 notification, or the backport IG's Bundle (handshake or event) for a topic-based Subscription. */
-  private async send(repo: Repository, target: SubscriptionTarget, row: Claimed, timeoutMs: number): Promise<void> {
+  private async send(repo: Repository, target: SubscriptionTarget, row: Claimed, timeoutMs: number, maxAttempts: number): Promise<void> {
     const now = this.deps.clock();
     const number = Number(row.event_number);
     const current = row.action === 'handshake' ? undefined : await repo.current(row.resource_type, row.id);
@@ -174,8 +177,8 @@ export class Deliverer {
       const bot = this.deps.bots.get(target.channel.endpoint.slice(4));
       if (!bot) throw new Error(`no bot ${target.channel.endpoint}`);
       if (row.action === 'handshake') return;
-      const event = { resourceType: row.resource_type, id: row.id, action: row.action, number, subscription: target.id };
-      return runBot(bot, { event, resource: live?.resource }, repo, this.deps.searchContext(repo.queryable, repo.tenant));
+      const event = { resourceType: row.resource_type, id: row.id, action: row.action, number, subscription: target.id, attempt: row.attempts, lastAttempt: row.attempts >= maxAttempts };
+      return runBot(bot, { event, resource: live?.resource }, repo, this.deps.searchContext(repo.queryable, repo.tenant), this.deps.notifier);
     }
     const bundle = target.topic
       ? notificationBundle({

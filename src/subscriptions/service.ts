@@ -10,6 +10,8 @@ import type { SearchContext } from '../search/search.js';
 import { Deliverer } from './deliverer.js';
 import { Heartbeats } from './heartbeat.js';
 import { smtpSender } from '../notify/email.js';
+import { createNotifier } from '../notify/notifier.js';
+import { Escalation } from '../alerting/escalation.js';
 import { Matcher } from './matcher.js';
 import type { Topic } from './topics.js';
 import type { Bot } from '../bots/bot.js';
@@ -36,6 +38,7 @@ export function startSubscriptions(
   });
   sockets.attach(server);
   const email = config.smtpUrl ? smtpSender(config.smtpUrl, config.smtpFrom, config.subscriptionTimeoutMs) : undefined;
+  const notifier = createNotifier({ email, gatewayUrl: config.notifyGatewayUrl, gatewayToken: config.notifyGatewayToken, timeoutMs: config.subscriptionTimeoutMs });
   const matcher = new Matcher({ db, repoDeps, searchContext, log, topics, bots: new Set(bots.keys()), emailConfigured: email !== undefined });
   const deliverer = new Deliverer({
     db,
@@ -47,6 +50,7 @@ export function startSubscriptions(
     bots,
     searchContext,
     email,
+    notifier,
     sockets,
     settings: {
       maxAttempts: config.subscriptionMaxAttempts,
@@ -56,9 +60,11 @@ export function startSubscriptions(
     },
   });
   const heartbeats = new Heartbeats({ db, topics, baseUrl: config.baseUrl, timeoutMs: config.subscriptionTimeoutMs, log, clock: repoDeps.clock, sockets });
+  const escalation = new Escalation({ repoDeps, searchContext, notifier, log, ackTimeoutMs: config.alertAckTimeoutMs, clock: repoDeps.clock });
   const loops = [
     new PollLoop('subscription matching', () => matcher.matchOnce(), log, config.subscriptionPollMs),
     new PollLoop('notification delivery', () => deliverer.deliverOnce(), log, config.subscriptionPollMs),
+    new PollLoop('alert escalation', () => escalation.checkOnce(), log, config.alertCheckIntervalMs),
     new PollLoop('heartbeats', () => heartbeats.beatOnce(), log, 1000),
     // delivered notifications are kept a week for $events
     new PollLoop('delivery pruning', () => deliverer.prune(7).then(() => 0), log, 3_600_000),
@@ -68,7 +74,7 @@ export function startSubscriptions(
     async stop() {
       await Promise.all(loops.map((l) => l.stop()));
       await deliverer.idle();
-      email?.close();
+      notifier.close();
       await sockets.close();
     },
   };

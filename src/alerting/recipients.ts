@@ -1,0 +1,36 @@
+import type { Ref } from './ref.js';
+import type { CareTeam, RelatedPerson } from '@medplum/fhirtypes';
+import type { BotContext } from '../bots/bot.js';
+
+const active = (period: { end?: string } | undefined, now: number) => !period?.end || Date.parse(period.end) >= now;
+
+async function teamsOf(ctx: BotContext, patient: string): Promise<CareTeam[]> {
+  return ctx.search<CareTeam>('CareTeam', { patient, status: 'active' });
+}
+
+/**
+ * The care team of a patient in escalation order: the clinicians (Practitioner, PractitionerRole)
+ * of the patient's active CareTeams, in the order the teams list them, each once, those whose
+ * participation has ended left out. The first is told first; the next when nobody acknowledges.
+ */
+export async function escalationOrder(ctx: BotContext, patient: string, now = Date.now()): Promise<Ref[]> {
+  const out: Ref[] = [];
+  for (const team of await teamsOf(ctx, patient)) {
+    for (const p of team.participant ?? []) {
+      const ref = p.member?.reference;
+      if (!ref || !/^(Practitioner|PractitionerRole)\//.test(ref) || !active(p.period, now)) continue;
+      if (!out.some((o) => o.reference === ref)) out.push({ reference: ref });
+    }
+  }
+  return out;
+}
+
+/** The patient's relatives: RelatedPersons in the care team and active RelatedPersons of the patient. */
+export async function relativesOf(ctx: BotContext, patient: string, now = Date.now()): Promise<Ref[]> {
+  const refs = new Set<string>();
+  for (const team of await teamsOf(ctx, patient)) {
+    for (const p of team.participant ?? []) if (p.member?.reference?.startsWith('RelatedPerson/') && active(p.period, now)) refs.add(p.member.reference);
+  }
+  for (const r of await ctx.search<RelatedPerson>('RelatedPerson', { patient, active: 'true' })) refs.add(`RelatedPerson/${r.id}`);
+  return [...refs].map((reference) => ({ reference }));
+}
