@@ -1,5 +1,6 @@
 import type { Observation } from '@medplum/fhirtypes';
 import type { Bot } from '../src/bots/bot.js';
+import { heartRateAboveHabit } from '../src/alerting/checks/heart-rate-habit.js';
 import { repeatedSystolic } from '../src/alerting/checks/repeated-systolic.js';
 import { singleReadingBreaches } from '../src/alerting/checks/single-reading.js';
 import { sustainedSpO2 } from '../src/alerting/checks/sustained-spo2.js';
@@ -10,7 +11,8 @@ import { raise, type Finding } from '../src/alerting/raise.js';
 /**
  * The alert rules on readings (src/alerting/rules.ts, with the patient's overrides): on every
  * Observation, the rules one reading can break (SpO2, blood-pressure crisis, glucose), SpO2 low
- * for a while within a window, high systolic on repeated series, and weight gain over days. What
+ * for a while within a window, high systolic on repeated series, weight gain over days, and heart rate above the patient's
+ * habit for an hour (on the heart-rate-window bot's windows). What
  * a rule finds is raised at the rule's level (raise.ts): once per episode.
  */
 export const bot: Bot = {
@@ -24,7 +26,7 @@ export const bot: Bot = {
     if (!patient?.startsWith('Patient/')) return;
     const rules = await rulesFor(ctx, patient);
     const findings: Finding[] = singleReadingBreaches(o, rules).map((b) => ({ rule: b.rule, patient, detail: b.detail, implicated: [{ reference: `Observation/${o.id}` }], key: o.id }));
-    for (const check of [sustainedSpO2, repeatedSystolic, weightGain]) {
+    for (const check of [sustainedSpO2, repeatedSystolic, weightGain, heartRateAboveHabit]) {
       const found = await check(ctx, o, rules);
       if (found) findings.push(found);
     }

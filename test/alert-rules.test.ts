@@ -101,3 +101,34 @@ test('weight up 2 kg within 3 days is an emergency; 1.9 kg is not', async () => 
   expect(issue).toMatchObject({ severity: 'high', code: { coding: [{ code: 'weight-gain' }] }, detail: 'Weight 82.6 kg, up 2.1 kg from 80.5 kg within 3 days' });
   expect(issue.implicated[0].reference).toBe(`Observation/${last.body.id}`);
 });
+
+test('heart rate above habit: an hour of windows with an EWMA z-score of 2 or more advises the patient once', async () => {
+  const patient = await registerPatient(srv, uniqueName('p'), []);
+  const start = Date.parse('2026-11-21T10:00:00Z');
+  const window = (i: number, z: number) => ({
+    resourceType: 'Observation',
+    status: 'final',
+    category: [{ coding: [{ system: 'https://serium.dev/fhir/CodeSystem/observation-category', code: 'aggregate' }] }],
+    code: { coding: [{ system: 'https://serium.dev/fhir/CodeSystem/rpm-metric', code: 'heart-rate-5min-window' }] },
+    subject: { reference: `Patient/${patient}` },
+    effectivePeriod: { start: new Date(start + (i - 4) * 60_000).toISOString(), end: new Date(start + (i + 1) * 60_000).toISOString() },
+    derivedFrom: [{ reference: 'Observation/some-minute' }],
+    component: [{ code: { coding: [{ system: 'https://serium.dev/fhir/CodeSystem/rpm-metric', code: 'ewma-z-score' }] }, valueQuantity: { value: z, unit: '1', system: 'http://unitsofmeasure.org', code: '1' } }],
+  });
+  const advice = async () => ((await call(srv, 'GET', `Communication?subject=Patient/${patient}`)).body.entry ?? []).map((e: any) => e.resource);
+  // 59 windows at 2.5 and one at 1.9 in the hour: not every window is above habit
+  for (let i = 0; i < 60; i++) await call(srv, 'POST', 'Observation', window(i, i === 30 ? 1.9 : 2.5));
+  await new Promise((r) => setTimeout(r, 1500));
+  expect(await advice()).toHaveLength(0);
+  // the next hour, all above: one advice, and no more for further windows that day
+  for (let i = 60; i < 125; i++) await call(srv, 'POST', 'Observation', window(i, 2.2));
+  const [c] = await eventually(async () => {
+    const found = await advice();
+    return found.length ? found : undefined;
+  });
+  expect(c).toMatchObject({ recipient: [{ reference: `Patient/${patient}` }], category: [{ coding: [{ code: 'instruction' }] }] });
+  expect(c.payload[0].contentString).toMatch(/^Heart rate above your usual for an hour/);
+  await new Promise((r) => setTimeout(r, 1000));
+  expect(await advice()).toHaveLength(1);
+  expect((await call(srv, 'GET', `DetectedIssue?patient=Patient/${patient}&_summary=count`)).body.total).toBe(0);
+}, 60_000);
