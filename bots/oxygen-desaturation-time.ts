@@ -57,6 +57,8 @@ export const bot: Bot = {
     const subject = resource.subject?.reference;
     const at = Date.parse(resource.effectivePeriod?.start ?? '');
     if (!subject || Number.isNaN(at)) return;
+    // minutes of one window arrive together: their runs take turns instead of meeting as conflicts
+    await ctx.lock(`oxygen-desaturation-time/${subject}`);
     for (const w of windows) await window(ctx, subject, Math.floor(at / w.ms) * w.ms, w);
   },
 };

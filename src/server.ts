@@ -18,7 +18,9 @@ import { startIngest, type IngestService } from './ingest/service.js';
 import { startSubscriptions, type SubscriptionService } from './subscriptions/service.js';
 import { loadTopics } from './subscriptions/topics.js';
 import { installSubscriptions } from './subscriptions/install.js';
+import { startDeviceWatch, type DeviceWatchService } from './alerting/device-watch.js';
 import { ensureBotDevices, loadBots } from './bots/runtime.js';
+import { ensureCheckInQuestionnaire } from './bots/news2-check-in.js';
 import { Repository } from './repository/repository.js';
 import { defaultTenant } from './tenant.js';
 
@@ -56,6 +58,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
   let server: Server;
   let ingest: IngestService | undefined;
   let subscriptions: SubscriptionService | undefined;
+  let deviceWatch: DeviceWatchService | undefined;
   const statistics = new StatisticsKeeper(db, log, config.analyzeAfterWrites);
   try {
     await migrate(db, log);
@@ -79,14 +82,17 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     if (config.subscriptionsEnabled) {
       const bots = await loadBots();
       await ensureBotDevices(new Repository(repoDeps, defaultTenant), bots);
+      await ensureCheckInQuestionnaire(new Repository(repoDeps, defaultTenant));
       await installSubscriptions(new Repository(repoDeps, defaultTenant), config.subscriptionsDir, log);
       const searchContext = (q: Queryable, tenant: string) => ({ q, tenant, defs, baseUrl: config.baseUrl, terminology });
+      deviceWatch = await startDeviceWatch(config, repoDeps, searchContext, log);
       subscriptions = startSubscriptions(config, db, repoDeps, searchContext, topics, bots, server, log);
     }
     if (config.ingestEnabled) {
       try {
         ingest = await startIngest(config, db, repoDeps, log);
       } catch (err) {
+        await deviceWatch?.stop();
         await subscriptions?.stop();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         throw err;
@@ -112,6 +118,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
     async stop() {
       stopping = true;
       await ingest?.stop();
+      await deviceWatch?.stop();
       await subscriptions?.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -62,7 +62,11 @@ test('an emergency escalates email, SMS, next clinician, and stops at the acknow
   expect(push).toMatchObject({ channel: 'push' });
 
   // the doctor acknowledges by answering the message that reached them
-  const toDoctor = (await search(`Communication?recipient=Practitioner/${p.doctor}`))[0];
+  // the dispatcher records the send after the gateway answered
+  const toDoctor = await eventually(async () => {
+    const [c] = await search(`Communication?recipient=Practitioner/${p.doctor}`);
+    return c?.status === 'completed' ? c : undefined;
+  });
   expect(toDoctor).toMatchObject({ status: 'completed', medium: [{ coding: [{ code: 'push' }] }], basedOn: [{ reference: expect.stringMatching(/^CommunicationRequest\//) }] });
   const ack = await call(srv, 'POST', 'Communication', {
     resourceType: 'Communication',

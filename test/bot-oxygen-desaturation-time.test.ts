@@ -42,7 +42,7 @@ test('two minutes, one with a flagged sample: 30 of 119 usable samples below 90 
     quality: { '90': ['motion'] },
   });
   const aggregates = async () => {
-    const r = await call(srv, 'GET', `Observation?subject=Patient/${patientId}&code=https://serium.dev/fhir/CodeSystem/rpm-metric|`);
+    const r = await call(srv, 'GET', `Observation?subject=Patient/${patientId}&code=https://serium.dev/fhir/CodeSystem/rpm-metric|spo2-below-90-time-5min,https://serium.dev/fhir/CodeSystem/rpm-metric|spo2-below-90-time-1h`);
     return (r.body.entry ?? []).map((e: any) => e.resource);
   };
   const found = await eventually(async () => {

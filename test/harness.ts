@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { Client } from 'fhir-kit-client';
@@ -106,6 +107,9 @@ export async function freePort(): Promise<number> {
     if (free) return port;
   }
 }
+
+/** Settings for a server that installs none of subscriptions/: no bot runs, so only the test's own writes make events. */
+export const withoutBots = { SUBSCRIPTIONS_DIR: fileURLToPath(new URL('./fixtures/no-subscriptions/', import.meta.url)) };
 
 /** Polls until fn returns something truthy and returns it; fails the test when the time is up. */
 export async function eventually<T>(fn: () => Promise<T | undefined | false>, ms = 15000, every = 100): Promise<T> {

@@ -1,4 +1,4 @@
-import { eventually } from './harness.js';
+import { eventually, withoutBots } from './harness.js';
 import { HookReceiver } from './hook-receiver.js';
 import { SeriumProcess } from './serium-process.js';
 
@@ -15,7 +15,7 @@ afterAll(async () => {
 
 test('SIGKILL during delivery: after a restart every notification arrives at least once', async () => {
   await hook.start();
-  serium = new SeriumProcess({ INGEST: 'off', SUBSCRIPTIONS: 'on', SUBSCRIPTION_POLL_MS: '50', SUBSCRIPTION_TIMEOUT_MS: '500' });
+  serium = new SeriumProcess({ ...withoutBots, INGEST: 'off', SUBSCRIPTIONS: 'on', SUBSCRIPTION_POLL_MS: '50', SUBSCRIPTION_TIMEOUT_MS: '500' });
   await serium.createDatabase();
   const post = (path: string, body: object) => fetch(`${serium.baseUrl}/${path}`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(body) }).then((r) => r.json());
   await serium.start();

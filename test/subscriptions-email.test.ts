@@ -1,4 +1,4 @@
-import { call, eventually, startTestServer, type TestServer } from './harness.js';
+import { call, eventually, startTestServer, type TestServer, withoutBots } from './harness.js';
 import { SmtpReceiver } from './smtp-receiver.js';
 
 // Email channels through a real SMTP server (smtp-server, receiving on a local port): a
@@ -11,7 +11,7 @@ let srv: TestServer;
 
 beforeAll(async () => {
   await smtp.start();
-  srv = await startTestServer({ SUBSCRIPTIONS: 'on', SUBSCRIPTION_POLL_MS: '50', SMTP_URL: smtp.url, SMTP_FROM: 'alerts@serium.test' });
+  srv = await startTestServer({ ...withoutBots, SUBSCRIPTIONS: 'on', SUBSCRIPTION_POLL_MS: '50', SMTP_URL: smtp.url, SMTP_FROM: 'alerts@serium.test' });
 });
 
 afterAll(async () => {

@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { call, eventually, startTestServer, type TestServer } from './harness.js';
+import { call, eventually, startTestServer, type TestServer, withoutBots } from './harness.js';
 import { HookReceiver } from './hook-receiver.js';
 
 // R4 rest-hook Subscriptions end to end: a Subscription created over REST is activated, a
@@ -12,7 +12,7 @@ const hook = new HookReceiver();
 beforeAll(async () => {
   await hook.start();
   srv = await startTestServer({
-    SUBSCRIPTIONS: 'on',
+    ...withoutBots, SUBSCRIPTIONS: 'on',
     SUBSCRIPTION_POLL_MS: '50',
     SUBSCRIPTION_RETRY_BASE_MS: '100',
     SUBSCRIPTION_MAX_ATTEMPTS: '3',

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { call, eventually, startTestServer, type TestServer } from './harness.js';
+import { call, eventually, startTestServer, type TestServer, withoutBots } from './harness.js';
 import { HookReceiver, type Received } from './hook-receiver.js';
 import { testDataDir } from './test-data.js';
 
@@ -18,7 +18,7 @@ const hook = new HookReceiver();
 
 beforeAll(async () => {
   await hook.start();
-  srv = await startTestServer({ SUBSCRIPTIONS: 'on', SUBSCRIPTION_POLL_MS: '50' });
+  srv = await startTestServer({ ...withoutBots, SUBSCRIPTIONS: 'on', SUBSCRIPTION_POLL_MS: '50' });
 });
 
 afterAll(async () => {

@@ -1,5 +1,5 @@
 import WebSocket from 'ws';
-import { call, eventually, startTestServer, type TestServer } from './harness.js';
+import { call, eventually, startTestServer, type TestServer, withoutBots } from './harness.js';
 
 // The websocket channel of the Subscriptions backport IG: a binding token from
 // $get-ws-binding-token, "bind-with-token" on the socket, a handshake, then the notifications.
@@ -7,7 +7,7 @@ import { call, eventually, startTestServer, type TestServer } from './harness.js
 let srv: TestServer;
 
 beforeAll(async () => {
-  srv = await startTestServer({ SUBSCRIPTIONS: 'on', SUBSCRIPTION_POLL_MS: '50' });
+  srv = await startTestServer({ ...withoutBots, SUBSCRIPTIONS: 'on', SUBSCRIPTION_POLL_MS: '50' });
 });
 
 afterAll(async () => {

@@ -2,20 +2,20 @@ import type { Ref } from './ref.js';
 import type { CareTeam, RelatedPerson } from '@medplum/fhirtypes';
 import type { BotContext } from '../bots/bot.js';
 
-const active = (period: { end?: string } | undefined, now: number) => !period?.end || Date.parse(period.end) >= now;
+const active = (period: { start?: string; end?: string } | undefined, now: number) =>
+  !(period?.end && Date.parse(period.end) < now) && !(period?.start && Date.parse(period.start) > now);
 
 async function teamsOf(ctx: BotContext, patient: string): Promise<CareTeam[]> {
   return ctx.search<CareTeam>('CareTeam', { patient, status: 'active' });
 }
 
 /**
- * The care team of a patient in escalation order: the clinicians (Practitioner, PractitionerRole)
- * of the patient's active CareTeams, in the order the teams list them, each once, those whose
- * participation has ended left out. The first is told first; the next when nobody acknowledges.
+ * The clinicians (Practitioner, PractitionerRole) of the given CareTeams, in the order the teams
+ * list them, each once, those whose participation has not begun or has ended left out.
  */
-export async function escalationOrder(ctx: BotContext, patient: string, now = Date.now()): Promise<Ref[]> {
+export function cliniciansOf(teams: CareTeam[], now: number): Ref[] {
   const out: Ref[] = [];
-  for (const team of await teamsOf(ctx, patient)) {
+  for (const team of teams) {
     for (const p of team.participant ?? []) {
       const ref = p.member?.reference;
       if (!ref || !/^(Practitioner|PractitionerRole)\//.test(ref) || !active(p.period, now)) continue;
@@ -23,6 +23,14 @@ export async function escalationOrder(ctx: BotContext, patient: string, now = Da
     }
   }
   return out;
+}
+
+/**
+ * The care team of a patient in escalation order: the clinicians of the patient's active
+ * CareTeams. The first is told first; the next when nobody acknowledges.
+ */
+export async function escalationOrder(ctx: BotContext, patient: string, now = Date.now()): Promise<Ref[]> {
+  return cliniciansOf(await teamsOf(ctx, patient), now);
 }
 
 /** The patient's relatives: RelatedPersons in the care team and active RelatedPersons of the patient. */
