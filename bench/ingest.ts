@@ -12,7 +12,9 @@
  * on queued messages: Debian's default of 1000 drops readings as soon as Serium falls behind).
  * Settings: BENCH_PATIENTS (3000), BENCH_SECONDS (30), BENCH_RATE readings/s offered (12000; 0 =
  * as fast as the broker takes them), BENCH_SPOT_SHARE (0.02), BENCH_MQTT_PORT (18883),
- * BENCH_PG (admin URL), BENCH_KEEP=1 keeps the database.
+ * BENCH_PG (admin URL), BENCH_KEEP=1 keeps the database, BENCH_PACK_DELAY_MS (unset: windows are
+ * packed after the run, to time the ingest and the packer apart; e.g. 15000 packs them during the
+ * run, as in production, so the bots' work on each packed minute competes with the alerts).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -34,6 +36,7 @@ const spotShare = Number(process.env.BENCH_SPOT_SHARE ?? 0.02);
 /** One message in this many is an emergency reading (0: none), timed to the alert's Communication; a prime, so that each falls on another patient. */
 const emergencyEvery = Number(process.env.BENCH_EMERGENCY_EVERY ?? 1499);
 const port = Number(process.env.BENCH_PORT ?? 18081);
+const packDelayMs = process.env.BENCH_PACK_DELAY_MS ? Number(process.env.BENCH_PACK_DELAY_MS) : undefined;
 const dbName = 'serium_bench_ingest';
 const dbUrl = benchDatabaseUrl(dbName);
 const root = `bench${process.pid}`;
@@ -174,6 +177,22 @@ async function alertLatency(run: PlannedMessage[], sentAt: number[]): Promise<vo
   );
 }
 
+/** With live packing: the bots' notifications handled so far, those waiting, and how long the rest takes. */
+async function botBacklog(): Promise<void> {
+  const counts = async () =>
+    (await sql<{ delivered: number; pending: number }>(`SELECT count(*) FILTER (WHERE status = 'delivered')::int AS delivered, count(*) FILTER (WHERE status = 'pending')::int AS pending FROM subscription_delivery`))[0];
+  const atEnd = await counts();
+  const start = performance.now();
+  let now = atEnd;
+  while ((now.pending > 0 || (await sql<{ n: number }>(`SELECT count(*)::int AS n FROM resource_event`))[0].n > 0) && performance.now() - start < 600_000) {
+    await sleep(1000);
+    now = await counts();
+  }
+  const ms = performance.now() - start;
+  console.log(`| bot notifications: handled by the end of the alert wait / waiting then | ${atEnd.delivered} / ${atEnd.pending} |`);
+  console.log(`| the rest handled in | ${(ms / 1000).toFixed(0)} s (${(((now.delivered - atEnd.delivered) / ms) * 1000).toFixed(0)} notifications/s)${now.pending ? `, ${now.pending} still waiting after 10 min` : ''} |`);
+}
+
 async function main(): Promise<void> {
   await sql(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`, [], benchAdminUrl);
   await sql(`CREATE DATABASE ${dbName}`, [], benchAdminUrl);
@@ -186,8 +205,7 @@ async function main(): Promise<void> {
       MQTT_TOPIC_ROOT: root,
       MQTT_CLIENT_ID: `${root}-ingest`,
       INGEST_DEVICE_RATE: '0',
-      // windows are packed after the run, to time the ingest and the packer apart
-      INGEST_PACK_DELAY_MS: String(24 * 3600_000),
+      INGEST_PACK_DELAY_MS: String(packDelayMs ?? 24 * 3600_000),
       DB_POOL_SIZE: '10',
     },
     port,
@@ -232,6 +250,7 @@ async function main(): Promise<void> {
     console.log(`| latency per message p50 / p95 / p99 / max | ${spread(latencies)} |`);
 
     await alertLatency(run, sentAt);
+    if (packDelayMs !== undefined) await botBacklog();
 
     const copy = copyLimit();
     console.log(`| PostgreSQL COPY of the same ${copy.rows} sample rows | ${((copy.rows / copy.ms) * 1000).toFixed(0)} rows/s (ingest is ${((runReadings / span / ((copy.rows / copy.ms) * 1000)) * 100).toFixed(0)} % of it) |`);

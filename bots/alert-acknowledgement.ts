@@ -35,8 +35,12 @@ export const bot: Bot = {
       }
       for (const based of alert.basedOn ?? []) {
         if (!based.reference?.startsWith('CommunicationRequest/')) continue;
-        const request = await ctx.read<CommunicationRequest>('CommunicationRequest', based.reference.slice('CommunicationRequest/'.length));
-        if (request?.id && request.status === 'active') await ctx.update({ ...request, id: request.id, status: 'completed' });
+        const requestId = based.reference.slice('CommunicationRequest/'.length);
+        // the escalation takes the same lock before it moves a request on
+        await ctx.lock(`escalation/${requestId}`);
+        const request = await ctx.read<CommunicationRequest>('CommunicationRequest', requestId);
+        // a late answer (the escalation ran out and is on hold) still closes it
+        if (request?.id && (request.status === 'active' || request.status === 'on-hold')) await ctx.update({ ...request, id: request.id, status: 'completed' });
       }
     }
   },

@@ -1,6 +1,6 @@
 import type { MqttClient } from 'mqtt';
 import { call } from './harness.js';
-import { eventually, publish, publisher, registerPatient, startIngestServer, uniqueName, type IngestTestServer } from './mqtt-harness.js';
+import { eventually, publish, registerPatient, uniqueName, type IngestTestServer, startBotServer, stopBotServer } from './mqtt-harness.js';
 
 // The rules that look past one reading: SpO2 low for a while within a window (1 Hz over MQTT),
 // high systolic on repeated series, and weight gain over days. Each raises once, at its level.
@@ -8,16 +8,8 @@ import { eventually, publish, publisher, registerPatient, startIngestServer, uni
 let srv: IngestTestServer;
 let pub: MqttClient;
 
-beforeAll(async () => {
-  srv = await startIngestServer({ SUBSCRIPTIONS: 'on', SUBSCRIPTION_POLL_MS: '50' });
-  pub = await publisher();
-  await eventually(async () => (await call(srv, 'GET', 'Subscription/bot-vital-thresholds')).body.status === 'active');
-});
-
-afterAll(async () => {
-  await pub?.endAsync();
-  await srv?.stop();
-});
+beforeAll(async () => ({ srv, pub } = await startBotServer(['vital-thresholds'])));
+afterAll(() => stopBotServer({ srv, pub }));
 
 const issuesOf = async (patient: string) => ((await call(srv, 'GET', `DetectedIssue?patient=Patient/${patient}`)).body.entry ?? []).map((e: any) => e.resource);
 

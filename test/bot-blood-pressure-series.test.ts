@@ -1,7 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import { seriesFigures } from '../bots/blood-pressure-series.js';
 import { call } from './harness.js';
-import { eventually, publish, publisher, registerPatient, startIngestServer, type IngestTestServer } from './mqtt-harness.js';
+import { eventually, publish, registerPatient, type IngestTestServer, startBotServer, stopBotServer } from './mqtt-harness.js';
 
 // A cuff's series of readings a minute apart, over MQTT, becomes one derived panel with the mean
 // systolic and diastolic pressures and the MAP. Figures worked out by hand.
@@ -9,16 +9,8 @@ import { eventually, publish, publisher, registerPatient, startIngestServer, typ
 let srv: IngestTestServer;
 let pub: MqttClient;
 
-beforeAll(async () => {
-  srv = await startIngestServer({ SUBSCRIPTIONS: 'on', SUBSCRIPTION_POLL_MS: '50' });
-  pub = await publisher();
-  await eventually(async () => (await call(srv, 'GET', 'Subscription/bot-blood-pressure-series')).body.status === 'active');
-});
-
-afterAll(async () => {
-  await pub?.endAsync();
-  await srv?.stop();
-});
+beforeAll(async () => ({ srv, pub } = await startBotServer(['blood-pressure-series'])));
+afterAll(() => stopBotServer({ srv, pub }));
 
 test.each([
   [[{ sbp: 150, dbp: 95 }, { sbp: 146, dbp: 93 }], { sbp: 148, dbp: 94, map: 112 }],
@@ -37,7 +29,7 @@ test('three readings a minute apart make one series panel, updated as each arriv
     effective_time_frame: { date_time: at },
   });
   const series = async () =>
-    (await call(srv, 'GET', `Observation?subject=Patient/${patientId}&category=https://serium.dev/fhir/CodeSystem/observation-category|aggregate`)).body.entry?.map((e: any) => e.resource) ?? [];
+    (await call(srv, 'GET', `Observation?subject=Patient/${patientId}&category=https://serium.dev/fhir/CodeSystem/observation-category|aggregate&_source=urn:serium:bot:blood-pressure-series`)).body.entry?.map((e: any) => e.resource) ?? [];
   await publish(pub, topic, reading(150, 95, '2026-11-21T07:30:00+01:00'));
   await new Promise((r) => setTimeout(r, 500));
   expect(await series()).toHaveLength(0); // one reading is no series

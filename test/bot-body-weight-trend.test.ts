@@ -1,7 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import { trend } from '../bots/body-weight-trend.js';
 import { call } from './harness.js';
-import { eventually, publish, publisher, registerPatient, startIngestServer, type IngestTestServer } from './mqtt-harness.js';
+import { eventually, publish, registerPatient, type IngestTestServer, startBotServer, stopBotServer } from './mqtt-harness.js';
 
 // Daily weights over MQTT to the 3-day mean, the 7-day change and the BMI from the latest height.
 // Figures worked out by hand.
@@ -9,16 +9,8 @@ import { eventually, publish, publisher, registerPatient, startIngestServer, typ
 let srv: IngestTestServer;
 let pub: MqttClient;
 
-beforeAll(async () => {
-  srv = await startIngestServer({ SUBSCRIPTIONS: 'on', SUBSCRIPTION_POLL_MS: '50' });
-  pub = await publisher();
-  await eventually(async () => (await call(srv, 'GET', 'Subscription/bot-body-weight-trend')).body.status === 'active');
-});
-
-afterAll(async () => {
-  await pub?.endAsync();
-  await srv?.stop();
-});
+beforeAll(async () => ({ srv, pub } = await startBotServer(['body-weight-trend'])));
+afterAll(() => stopBotServer({ srv, pub }));
 
 test('the arithmetic', () => {
   expect(trend.mean([80.5, 81, 81.5])).toBe(81);

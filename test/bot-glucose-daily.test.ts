@@ -1,7 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import { glucose } from '../bots/glucose-daily.js';
 import { call } from './harness.js';
-import { eventually, publish, publisher, registerPatient, startIngestServer, type IngestTestServer } from './mqtt-harness.js';
+import { eventually, publish, registerPatient, type IngestTestServer, startBotServer, stopBotServer } from './mqtt-harness.js';
 
 // Meter readings over MQTT to the day's time in range and the means before and after meals.
 // Figures worked out by hand.
@@ -9,16 +9,8 @@ import { eventually, publish, publisher, registerPatient, startIngestServer, typ
 let srv: IngestTestServer;
 let pub: MqttClient;
 
-beforeAll(async () => {
-  srv = await startIngestServer({ SUBSCRIPTIONS: 'on', SUBSCRIPTION_POLL_MS: '50' });
-  pub = await publisher();
-  await eventually(async () => (await call(srv, 'GET', 'Subscription/bot-glucose-daily')).body.status === 'active');
-});
-
-afterAll(async () => {
-  await pub?.endAsync();
-  await srv?.stop();
-});
+beforeAll(async () => ({ srv, pub } = await startBotServer(['glucose-daily'])));
+afterAll(() => stopBotServer({ srv, pub }));
 
 test('the arithmetic', () => {
   expect(glucose.inRange([69, 70, 180, 181])).toBe(50);

@@ -1,6 +1,6 @@
 import type { MqttClient } from 'mqtt';
 import { call } from './harness.js';
-import { eventually, publish, publisher, registerPatient, startIngestServer, type IngestTestServer } from './mqtt-harness.js';
+import { eventually, publish, registerPatient, type IngestTestServer, startBotServer, stopBotServer } from './mqtt-harness.js';
 
 // 1 Hz heart rate over MQTT to minute statistics: the packed minute runs the heart-rate bot,
 // which writes one aggregate Observation per minute, without the flagged sample, and computes it
@@ -9,16 +9,8 @@ import { eventually, publish, publisher, registerPatient, startIngestServer, typ
 let srv: IngestTestServer;
 let pub: MqttClient;
 
-beforeAll(async () => {
-  srv = await startIngestServer({ SUBSCRIPTIONS: 'on', SUBSCRIPTION_POLL_MS: '50' });
-  pub = await publisher();
-  await eventually(async () => (await call(srv, 'GET', 'Subscription/bot-heart-rate-minute')).body.status === 'active');
-});
-
-afterAll(async () => {
-  await pub?.endAsync();
-  await srv?.stop();
-});
+beforeAll(async () => ({ srv, pub } = await startBotServer(['heart-rate-minute'])));
+afterAll(() => stopBotServer({ srv, pub }));
 
 const statistic = (o: any, code: string) => o.component.find((c: any) => c.code.coding[0].code === code)?.valueQuantity.value;
 
@@ -35,7 +27,7 @@ test('one aggregate per minute, quality-flagged samples left out, recomputed for
     quality: { '3': ['motion'] },
   });
   const aggregates = async () =>
-    (await call(srv, 'GET', `Observation?subject=Patient/${patientId}&category=https://serium.dev/fhir/CodeSystem/observation-category|aggregate`)).body.entry?.map((e: any) => e.resource) ?? [];
+    (await call(srv, 'GET', `Observation?subject=Patient/${patientId}&category=https://serium.dev/fhir/CodeSystem/observation-category|aggregate&_source=urn:serium:bot:heart-rate-minute`)).body.entry?.map((e: any) => e.resource) ?? [];
   const [first] = await eventually(async () => ((await aggregates()).length ? aggregates() : undefined), 20_000);
   expect([statistic(first, 'average'), statistic(first, 'median'), statistic(first, 'minimum'), statistic(first, 'maximum'), statistic(first, 'std-dev'), statistic(first, 'count')]).toEqual([
     77, 77, 70, 84, 4.9, 8,

@@ -1,7 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import { shareBelow90 } from '../bots/oxygen-desaturation-time.js';
 import { call } from './harness.js';
-import { eventually, publish, publisher, registerPatient, startIngestServer, type IngestTestServer } from './mqtt-harness.js';
+import { eventually, publish, registerPatient, type IngestTestServer, startBotServer, stopBotServer } from './mqtt-harness.js';
 
 // Overnight 1 Hz SpO2 over MQTT to the share of time below 90 % over 5 minutes and over the hour,
 // quality-flagged samples left out. Figures worked out by hand.
@@ -9,16 +9,8 @@ import { eventually, publish, publisher, registerPatient, startIngestServer, typ
 let srv: IngestTestServer;
 let pub: MqttClient;
 
-beforeAll(async () => {
-  srv = await startIngestServer({ SUBSCRIPTIONS: 'on', SUBSCRIPTION_POLL_MS: '50' });
-  pub = await publisher();
-  await eventually(async () => (await call(srv, 'GET', 'Subscription/bot-oxygen-desaturation-time')).body.status === 'active');
-});
-
-afterAll(async () => {
-  await pub?.endAsync();
-  await srv?.stop();
-});
+beforeAll(async () => ({ srv, pub } = await startBotServer(['oxygen-desaturation-time'])));
+afterAll(() => stopBotServer({ srv, pub }));
 
 test.each([
   [[88, 95], 50],

@@ -2,7 +2,7 @@ import type { MqttClient } from 'mqtt';
 import { singleReadingBreaches } from '../src/alerting/checks/single-reading.js';
 import { defaultRuleMap } from '../src/alerting/rules.js';
 import { call } from './harness.js';
-import { eventually, publish, publisher, registerPatient, startIngestServer, uniqueName, type IngestTestServer } from './mqtt-harness.js';
+import { eventually, publish, registerPatient, uniqueName, type IngestTestServer, startBotServer, stopBotServer } from './mqtt-harness.js';
 
 // From a device reading on MQTT to an emergency Communication: the reading becomes an
 // Observation, the installed Subscription runs the emergency-threshold bot, which writes a
@@ -11,16 +11,8 @@ import { eventually, publish, publisher, registerPatient, startIngestServer, uni
 let srv: IngestTestServer;
 let pub: MqttClient;
 
-beforeAll(async () => {
-  srv = await startIngestServer({ SUBSCRIPTIONS: 'on', SUBSCRIPTION_POLL_MS: '50' });
-  pub = await publisher();
-  await eventually(async () => (await call(srv, 'GET', 'Subscription/bot-vital-thresholds')).body.status === 'active');
-});
-
-afterAll(async () => {
-  await pub?.endAsync();
-  await srv?.stop();
-});
+beforeAll(async () => ({ srv, pub } = await startBotServer(['vital-thresholds'])));
+afterAll(() => stopBotServer({ srv, pub }));
 
 const spo2 = (value: number, at: string) => ({ oxygen_saturation: { value, unit: '%' }, effective_time_frame: { date_time: at } });
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import mqtt, { type MqttClient } from 'mqtt';
-import { put, startTestServer, type TestServer } from './harness.js';
+import { call, eventually, put, startTestServer, type TestServer } from './harness.js';
 
 export { eventually } from './harness.js';
 
@@ -69,4 +69,17 @@ export async function registerPatient(srv: TestServer, pseudonym: string, device
     });
   }
   return id;
+}
+
+/** A server with the bots on (delivery polled every 50 ms) and a publisher, once the named bots' Subscriptions are active. */
+export async function startBotServer(bots: string[], env: Record<string, string> = {}): Promise<{ srv: IngestTestServer; pub: MqttClient }> {
+  const srv = await startIngestServer({ SUBSCRIPTIONS: 'on', SUBSCRIPTION_POLL_MS: '50', ...env });
+  const pub = await publisher();
+  for (const bot of bots) await eventually(async () => (await call(srv, 'GET', `Subscription/bot-${bot}`)).body.status === 'active');
+  return { srv, pub };
+}
+
+export async function stopBotServer(running: { srv?: IngestTestServer; pub?: MqttClient }): Promise<void> {
+  await running.pub?.endAsync();
+  await running.srv?.stop();
 }

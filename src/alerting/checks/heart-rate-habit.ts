@@ -20,14 +20,14 @@ const endOf = (o: Observation) => Date.parse(o.effectivePeriod?.end ?? '');
  */
 export async function heartRateAboveHabit(ctx: BotContext, o: Observation, rules: Rules): Promise<Finding | undefined> {
   const rule = rules.get('hr-above-habit');
-  if (!rule?.active || !isWindow(o)) return undefined;
+  if (!rule?.active || !isWindow(o) || o.status !== 'final') return undefined;
   const subject = o.subject?.reference;
   const end = endOf(o);
   const z = ewmaZ(o);
   if (!subject || Number.isNaN(end) || z === undefined || z < rule.params.zScore) return undefined;
   const from = end - rule.params.minutes * minuteMs;
   const windows = (await ctx.search<Observation>('Observation', { subject, code: `${metricSystem}|${windowCode}`, date: `ge${iso(from - 5 * minuteMs)}`, _count: '200' })).filter(
-    (w) => endOf(w) > from && endOf(w) <= end,
+    (w) => w.status === 'final' && endOf(w) > from && endOf(w) <= end,
   );
   if (windows.length < rule.params.minutes * 0.8) return undefined;
   if (!windows.every((w) => (ewmaZ(w) ?? -Infinity) >= rule.params.zScore)) return undefined;
