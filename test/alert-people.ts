@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { put, type TestServer } from './harness.js';
+import { call, eventually, put, startTestServer, type TestServer } from './harness.js';
+import { HookReceiver } from './hook-receiver.js';
+import { SmtpReceiver } from './smtp-receiver.js';
 
 /**
  * A patient with a care team in escalation order (a nurse reached by email then SMS, a doctor by
@@ -42,3 +44,23 @@ export const glucose = (patient: string, value: number, at = '2026-11-21T08:00:0
   effectiveDateTime: at,
   valueQuantity: { value, unit: 'mg/dL', system: 'http://unitsofmeasure.org', code: 'mg/dL' },
 });
+
+/** A server whose messages to people go to a real SMTP server (email) and a local HTTP gateway (SMS, push). */
+export class AlertingServer {
+  readonly smtp = new SmtpReceiver();
+  readonly gateway = new HookReceiver();
+  srv!: TestServer;
+
+  async start(env: Record<string, string> = {}): Promise<void> {
+    await this.smtp.start();
+    await this.gateway.start();
+    this.srv = await startTestServer({ SUBSCRIPTIONS: 'on', SUBSCRIPTION_POLL_MS: '50', SUBSCRIPTION_RETRY_BASE_MS: '100', SMTP_URL: this.smtp.url, NOTIFY_GATEWAY_URL: this.gateway.url('/notify'), ...env });
+    await eventually(async () => (await call(this.srv, 'GET', 'Subscription/bot-communication-dispatch')).body.status === 'active');
+  }
+
+  async stop(): Promise<void> {
+    await this.srv?.stop();
+    await this.gateway.stop();
+    await this.smtp.stop();
+  }
+}

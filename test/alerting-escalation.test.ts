@@ -1,38 +1,20 @@
-import { call, eventually, startTestServer, type TestServer } from './harness.js';
-import { HookReceiver } from './hook-receiver.js';
-import { SmtpReceiver } from './smtp-receiver.js';
-import { glucose, patientWithTeam } from './alert-people.js';
+import { call, eventually, type TestServer } from './harness.js';
+import { AlertingServer, glucose, patientWithTeam } from './alert-people.js';
 
 // From a reading to people: an emergency reaches the first clinician by email, then the same
 // clinician by SMS, then the next clinician by push, until one of them acknowledges; relatives
 // hear at once, without clinical detail. Email through a real SMTP server, SMS and push through
 // an HTTP gateway (a local receiver); escalation after 1 s instead of 15 minutes.
 
-const smtp = new SmtpReceiver();
-const gateway = new HookReceiver();
+const alerting = new AlertingServer();
+const { smtp, gateway } = alerting;
 let srv: TestServer;
 
 beforeAll(async () => {
-  await smtp.start();
-  await gateway.start();
-  srv = await startTestServer({
-    SUBSCRIPTIONS: 'on',
-    SUBSCRIPTION_POLL_MS: '50',
-    SUBSCRIPTION_RETRY_BASE_MS: '100',
-    SMTP_URL: smtp.url,
-    NOTIFY_GATEWAY_URL: gateway.url('/notify'),
-    NOTIFY_GATEWAY_TOKEN: 'gateway-secret',
-    ALERT_ACK_TIMEOUT_MS: '1000',
-    ALERT_CHECK_INTERVAL_MS: '100',
-  });
-  await eventually(async () => (await call(srv, 'GET', 'Subscription/bot-communication-dispatch')).body.status === 'active');
+  await alerting.start({ NOTIFY_GATEWAY_TOKEN: 'gateway-secret', ALERT_ACK_TIMEOUT_MS: '1000', ALERT_CHECK_INTERVAL_MS: '100' });
+  srv = alerting.srv;
 });
-
-afterAll(async () => {
-  await srv?.stop();
-  await gateway.stop();
-  await smtp.stop();
-});
+afterAll(() => alerting.stop());
 
 const sent = (to: string) => gateway.received.filter((r) => JSON.parse(r.body).to === to).map((r) => ({ ...JSON.parse(r.body), auth: r.headers.authorization }));
 const search = async (path: string) => ((await call(srv, 'GET', path)).body.entry ?? []).map((e: any) => e.resource);

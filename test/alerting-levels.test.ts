@@ -1,33 +1,18 @@
-import { call, eventually, startTestServer, type TestServer } from './harness.js';
-import { HookReceiver } from './hook-receiver.js';
-import { SmtpReceiver } from './smtp-receiver.js';
-import { glucose, patientWithTeam } from './alert-people.js';
+import { call, eventually, type TestServer } from './harness.js';
+import { AlertingServer, glucose, patientWithTeam } from './alert-people.js';
 
 // Alert levels and a doctor's per-patient overrides (an alert-thresholds Basic), the patient's
 // SOS, and message dispatch when a channel fails or nobody can be reached.
 
-const smtp = new SmtpReceiver();
-const gateway = new HookReceiver();
+const alerting = new AlertingServer();
+const { smtp, gateway } = alerting;
 let srv: TestServer;
 
 beforeAll(async () => {
-  await smtp.start();
-  await gateway.start();
-  srv = await startTestServer({
-    SUBSCRIPTIONS: 'on',
-    SUBSCRIPTION_POLL_MS: '50',
-    SUBSCRIPTION_RETRY_BASE_MS: '100',
-    SMTP_URL: smtp.url,
-    NOTIFY_GATEWAY_URL: gateway.url('/notify'),
-  });
-  await eventually(async () => (await call(srv, 'GET', 'Subscription/bot-communication-dispatch')).body.status === 'active');
+  await alerting.start();
+  srv = alerting.srv;
 });
-
-afterAll(async () => {
-  await srv?.stop();
-  await gateway.stop();
-  await smtp.stop();
-});
+afterAll(() => alerting.stop());
 
 const search = async (path: string) => ((await call(srv, 'GET', path)).body.entry ?? []).map((e: any) => e.resource);
 const settle = () => new Promise((r) => setTimeout(r, 1500));
