@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { call, eventually, put, startTestServer, type TestServer } from './harness.js';
+import { call, eventually, put, type TestServer } from './harness.js';
+import { startIngestServer, type IngestTestServer } from './mqtt-harness.js';
 import { HookReceiver } from './hook-receiver.js';
 import { SmtpReceiver } from './smtp-receiver.js';
 
@@ -14,6 +15,7 @@ export async function patientWithTeam(srv: TestServer): Promise<{ patient: strin
   const doctor = `doc-${tag}`;
   const daughter = `rel-${tag}`;
   await put(srv, { resourceType: 'Patient', id: patient, identifier: [{ system: 'urn:serium:pseudonym', value: patient }], telecom: [{ system: 'email', value: `${patient}@home.test` }] });
+  await put(srv, { resourceType: 'Device', id: `cuff-${tag}`, status: 'active', identifier: [{ system: 'urn:serium:device', value: `cuff-${tag}` }], patient: { reference: `Patient/${patient}` } });
   await put(srv, {
     resourceType: 'Practitioner',
     id: nurse,
@@ -45,16 +47,19 @@ export const glucose = (patient: string, value: number, at = '2026-11-21T08:00:0
   valueQuantity: { value, unit: 'mg/dL', system: 'http://unitsofmeasure.org', code: 'mg/dL' },
 });
 
-/** A server whose messages to people go to a real SMTP server (email) and a local HTTP gateway (SMS, push). */
+/**
+ * A server with the MQTT ingest on, whose messages to people go to a real SMTP server (email) and a
+ * local HTTP gateway (SMS, push).
+ */
 export class AlertingServer {
   readonly smtp = new SmtpReceiver();
   readonly gateway = new HookReceiver();
-  srv!: TestServer;
+  srv!: IngestTestServer;
 
   async start(env: Record<string, string> = {}): Promise<void> {
     await this.smtp.start();
     await this.gateway.start();
-    this.srv = await startTestServer({ SUBSCRIPTIONS: 'on', SUBSCRIPTION_POLL_MS: '50', SUBSCRIPTION_RETRY_BASE_MS: '100', SMTP_URL: this.smtp.url, NOTIFY_GATEWAY_URL: this.gateway.url('/notify'), ...env });
+    this.srv = await startIngestServer({ SUBSCRIPTIONS: 'on', SUBSCRIPTION_POLL_MS: '50', SUBSCRIPTION_RETRY_BASE_MS: '100', SMTP_URL: this.smtp.url, NOTIFY_GATEWAY_URL: this.gateway.url('/notify'), ...env });
     await eventually(async () => (await call(this.srv, 'GET', 'Subscription/bot-communication-dispatch')).body.status === 'active');
   }
 

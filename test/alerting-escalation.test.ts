@@ -1,4 +1,5 @@
-import { call, eventually, type TestServer } from './harness.js';
+import { call, eventually } from './harness.js';
+import { publish, publisher, type IngestTestServer } from './mqtt-harness.js';
 import { AlertingServer, glucose, patientWithTeam } from './alert-people.js';
 
 // From a reading to people: an emergency reaches the first clinician by email, then the same
@@ -8,7 +9,7 @@ import { AlertingServer, glucose, patientWithTeam } from './alert-people.js';
 
 const alerting = new AlertingServer();
 const { smtp, gateway } = alerting;
-let srv: TestServer;
+let srv: IngestTestServer;
 
 beforeAll(async () => {
   await alerting.start({ NOTIFY_GATEWAY_TOKEN: 'gateway-secret', ALERT_ACK_TIMEOUT_MS: '1000', ALERT_CHECK_INTERVAL_MS: '100' });
@@ -107,3 +108,19 @@ test('a clinician recording a mitigation on the DetectedIssue stops the escalati
   expect(request).toBeDefined();
   expect(sent(`${p.doctor}-token`)).toHaveLength(0);
 }, 60_000);
+
+test('end to end: a cuff reading published over MQTT reaches the nurse by email as an emergency', async () => {
+  const p = await patientWithTeam(srv);
+  const pub = await publisher();
+  try {
+    await publish(pub, srv.topic(p.patient, `cuff-${p.tag}`, 'blood-pressure'), {
+      systolic_blood_pressure: { value: 186, unit: 'mmHg' },
+      diastolic_blood_pressure: { value: 124, unit: 'mmHg' },
+      effective_time_frame: { date_time: '2026-11-21T07:30:00Z' },
+    });
+  } finally {
+    await pub.endAsync();
+  }
+  const mail = await eventually(async () => smtp.mail.find((m) => m.to.includes(`${p.nurse}@care.test`)), 15_000);
+  expect(mail.text).toMatch(/^Subject: URGENT: Emergency: Blood pressure 186\/124 mm\[Hg\]/m);
+}, 30_000);

@@ -1,4 +1,5 @@
-import { call, eventually, type TestServer } from './harness.js';
+import { call, eventually } from './harness.js';
+import type { IngestTestServer } from './mqtt-harness.js';
 import { AlertingServer, glucose, patientWithTeam } from './alert-people.js';
 
 // Alert levels and a doctor's per-patient overrides (an alert-thresholds Basic), the patient's
@@ -6,7 +7,7 @@ import { AlertingServer, glucose, patientWithTeam } from './alert-people.js';
 
 const alerting = new AlertingServer();
 const { smtp, gateway } = alerting;
-let srv: TestServer;
+let srv: IngestTestServer;
 
 beforeAll(async () => {
   await alerting.start();

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 
@@ -23,14 +24,22 @@ export class PrivateBroker {
   }
 
   async start(): Promise<void> {
+    await new Promise<void>((resolve, reject) => {
+      const probe = createServer();
+      probe.once('error', () => reject(new Error(`port ${this.port} is in use: a broker left running?`)));
+      probe.listen(this.port, '127.0.0.1', () => probe.close(() => resolve()));
+    });
     const conf = join(this.dir, 'mosquitto.conf');
     writeFileSync(
       conf,
       [`listener ${this.port} 127.0.0.1`, 'allow_anonymous true', 'persistence true', `persistence_location ${this.dir}/`, 'max_queued_messages 0', 'max_queued_bytes 0', ''].join('\n'),
     );
-    this.child = spawn(process.env.MOSQUITTO_BIN || 'mosquitto', ['-c', conf], { stdio: 'ignore' });
+    const child = spawn(process.env.MOSQUITTO_BIN || 'mosquitto', ['-c', conf], { stdio: 'ignore' });
+    this.child = child;
     const until = Date.now() + 10_000;
     for (;;) {
+      // a broker that exited (its port taken by another) must not let the caller talk to whatever holds the port
+      if (child.exitCode !== null) throw new Error(`mosquitto exited with code ${child.exitCode}: is port ${this.port} in use?`);
       try {
         const c = await mqtt.connectAsync(this.url, { reconnectPeriod: 0, connectTimeout: 500 });
         await c.endAsync();
