@@ -6,7 +6,7 @@
  * event, whether it was detected and by which rule, and every alert that matches no event (a
  * false alert), by rule and level. Device silence is judged on the wall clock, so it is left to
  * test/device-watch.test.ts. Compiled server (`npm run build` first).
- * Settings: BENCH_PATIENTS (8), BENCH_DAYS (4), BENCH_SEED (corpus), BENCH_MQTT_PORT (18884),
+ * Settings: BENCH_PATIENTS (8), BENCH_HOURS (36), BENCH_SEED (corpus), BENCH_MQTT_PORT (18884),
  * BENCH_PORT (18082), BENCH_PG (admin URL), BENCH_KEEP=1 keeps the database.
  */
 import { PrivateBroker } from '../test/mosquitto.js';
@@ -17,7 +17,7 @@ import { benchAdminUrl, benchDatabaseUrl, sql as sqlAt } from './bench-db.js';
 import { serve } from './serve.js';
 
 const patients = Number(process.env.BENCH_PATIENTS ?? 8);
-const days = Number(process.env.BENCH_DAYS ?? 4);
+const hours = Number(process.env.BENCH_HOURS ?? 36);
 const seed = process.env.BENCH_SEED ?? 'corpus';
 const port = Number(process.env.BENCH_PORT ?? 18082);
 const broker = new PrivateBroker(Number(process.env.BENCH_MQTT_PORT ?? 18884));
@@ -27,15 +27,18 @@ const from = '2026-11-01T00:00:00Z';
 const sql = <T = Record<string, unknown>>(text: string, params: unknown[] = []) => sqlAt<T>(dbUrl, text, params);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Every patient gets events, spread over the days: patient i has event kind i mod 4, at its own time. */
+/**
+ * One event per patient, kinds in turn, at times spread over the run (from 2 h in, so the streams
+ * are under way): patient i gets kind i mod 4. A weight gain rises over 1 day (2.5 kg), which the
+ * rule (2 kg within 3 days) must catch; the scale weighs again the next morning.
+ */
 function scenarioArgs(): string[] {
   const kinds = ['hypoxia', 'hypertensive-crisis', 'hypoglycemia', 'weight-gain'];
   const out: string[] = [];
   for (let p = 1; p <= patients; p++) {
     const kind = kinds[(p - 1) % kinds.length];
-    const dayOffset = 1 + ((p - 1) % Math.max(1, days - 3));
-    const at = kind === 'hypoxia' ? `+${dayOffset}d2h${(p * 7) % 60}m` : kind === 'weight-gain' ? `+6h~3d` : `+${dayOffset}d${8 + (p % 6)}h`;
-    out.push('--scenario', `${kind}:${p}@${at}`);
+    const hour = 2 + ((p * 5) % Math.max(1, hours - 14));
+    out.push('--scenario', `${kind}:${p}@+${hour}h${(p * 7) % 60}m${kind === 'weight-gain' ? '~1d' : ''}`);
   }
   return out;
 }
@@ -92,18 +95,18 @@ async function main(): Promise<void> {
   await sqlAt(benchAdminUrl, `CREATE DATABASE ${dbName}`);
   await broker.start();
   const server = await serve(
-    { DATABASE_URL: dbUrl, INGEST: 'on', SUBSCRIPTIONS: 'on', MQTT_URL: broker.url, MQTT_CLIENT_ID: 'bench-scenarios', INGEST_DEVICE_RATE: '0', INGEST_PACK_DELAY_MS: '1000', DB_POOL_SIZE: '10' },
+    { DATABASE_URL: dbUrl, INGEST: 'on', SUBSCRIPTIONS: 'on', MQTT_URL: broker.url, MQTT_CLIENT_ID: 'bench-scenarios', INGEST_DEVICE_RATE: '0', INGEST_PACK_DELAY_MS: '1000', DB_POOL_SIZE: '20' },
     port,
   );
   const started = performance.now();
   try {
     let out = '';
-    const argv = ['--patients', String(patients), '--seed', seed, '--from', from, '--days', String(days), '--register', '--fast', '--quiet', '--fhir', `http://127.0.0.1:${port}/fhir`, '--mqtt', broker.url, ...scenarioArgs()];
+    const argv = ['--patients', String(patients), '--seed', seed, '--from', from, '--hours', String(hours), '--register', '--fast', '--quiet', '--fhir', `http://127.0.0.1:${port}/fhir`, '--mqtt', broker.url, ...scenarioArgs()];
     const code = await runCommand({ argv, env: {}, now: () => Date.now(), out: (t) => (out += t), err: (t) => process.stderr.write(t), fetch: globalThis.fetch, connect: connectPublisher, signal: new AbortController().signal });
     if (code !== 0) throw new Error(`simulator exited with ${code}`);
     const truth = JSON.parse(out) as RunSummary;
     const published = performance.now();
-    console.log(`published ${truth.messages} messages, ${truth.readings} readings of ${patients} patients over ${days} days in ${((published - started) / 1000).toFixed(0)} s`);
+    console.log(`published ${truth.messages} messages, ${truth.readings} readings of ${patients} patients over ${hours} h in ${((published - started) / 1000).toFixed(0)} s`);
     let quiet = 0;
     while (quiet < 3) {
       const n = await backlog();

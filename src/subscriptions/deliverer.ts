@@ -141,7 +141,7 @@ export class Deliverer {
     try {
       await this.send(repo, target, row, timeoutMs, max);
       await this.finish(row, 'delivered');
-      await noteSent(this.deps.db, row.tenant, row.subscription_id);
+      await noteSent(this.deps.db, row.tenant, row.subscription_id, 1000);
       if (handshake) await this.setStatus(repo, subscription.id, 'requested', 'active');
     } catch (err) {
       const reason = (err as Error).message;

@@ -38,7 +38,20 @@ export async function recordedEvents(repo: Repository, id: string, from: number,
 }
 
 /** Records that the Subscription's endpoint just got a notification (heartbeats count from here). */
-export async function noteSent(q: Queryable, tenant: string, id: string): Promise<void> {
+export async function noteSent(q: Queryable, tenant: string, id: string, coarserThanMs = 0): Promise<void> {
+  // every notification of a busy Subscription would otherwise queue on this one row: it is moved
+  // on at most once per coarserThanMs (heartbeats need to know the last send to about a second)
+  if (coarserThanMs > 0) {
+    const { rowCount } = await q.query(
+      `UPDATE subscription_state SET last_sent_at = clock_timestamp()
+        WHERE tenant = $1 AND subscription_id = $2 AND (last_sent_at IS NULL OR last_sent_at < clock_timestamp() - $3 * interval '1 millisecond')`,
+      [tenant, id, coarserThanMs],
+      { prepare: true },
+    );
+    if (rowCount) return;
+    const { rows } = await q.query<{ found: number }>('SELECT 1 AS found FROM subscription_state WHERE tenant = $1 AND subscription_id = $2', [tenant, id], { prepare: true });
+    if (rows.length) return;
+  }
   await q.query(
     `INSERT INTO subscription_state (tenant, subscription_id, last_sent_at) VALUES ($1, $2, clock_timestamp())
      ON CONFLICT (tenant, subscription_id) DO UPDATE SET last_sent_at = clock_timestamp()`,
