@@ -123,8 +123,11 @@ async function main(): Promise<void> {
     for (const e of truth.events) {
       const hits = found.filter((a) => matches(a, e));
       for (const h of hits) used.add(h.id);
+      // what reached the wire decides what could be seen: a gain partly before the first weighing shows less
+      const values = e.observed.values ?? [];
+      const shown = e.scenario === 'weight-gain' && values.length ? ` (published: ${values.map((v) => v.value).join(' → ')} kg)` : '';
       if (!hits.length) missed++;
-      console.log(`| ${e.scenario} ${e.start} | ${e.patientId} | ${e.expectedAlert.level} | ${hits.length ? [...new Set(hits.map((h) => `${h.code} (${h.severity})`))].join(', ') : '**missed**'} |`);
+      console.log(`| ${e.scenario} ${e.start} | ${e.patientId} | ${e.expectedAlert.level}${shown} | ${hits.length ? [...new Set(hits.map((h) => `${h.code} (${h.severity})`))].join(', ') : '**missed**'} |`);
     }
     const falseAlerts = found.filter((a) => !used.has(a.id));
     const byRule = new Map<string, number>();
