@@ -95,11 +95,16 @@ function emergency(p: number, k: number, t0: number): PlannedMessage {
 export function registrationBundles(patients: number, perBundle = 300): object[] {
   const bundles: object[] = [];
   for (let from = 0; from < patients; from += perBundle) {
-    const entry: object[] = [];
+    // a nurse on every care team, so an emergency has someone to tell (the dispatcher records what it could not send)
+    const entry: object[] = from ? [] : [{ resource: { resourceType: 'Practitioner', id: 'bench-nurse', name: [{ text: 'Nurse' }] }, request: { method: 'PUT', url: 'Practitioner/bench-nurse' } }];
     for (let p = from; p < Math.min(patients, from + perBundle); p++) {
       entry.push({
         resource: { resourceType: 'Patient', id: pseudonym(p), identifier: [{ system: 'urn:serium:pseudonym', value: pseudonym(p) }] },
         request: { method: 'PUT', url: `Patient/${pseudonym(p)}` },
+      });
+      entry.push({
+        resource: { resourceType: 'CareTeam', id: `team-${pseudonym(p)}`, status: 'active', subject: { reference: `Patient/${pseudonym(p)}` }, participant: [{ member: { reference: 'Practitioner/bench-nurse' } }] },
+        request: { method: 'PUT', url: `CareTeam/team-${pseudonym(p)}` },
       });
       for (const d of [deviceId(p), cuffId(p)]) {
         entry.push({
