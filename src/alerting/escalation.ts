@@ -48,7 +48,7 @@ export class Escalation {
     return botContext(escalationBot, repo, this.deps.searchContext(repo.queryable, repo.tenant), this.deps.notifier);
   }
 
-  /** One round: moves every due request one step; returns how many were due. */
+  /** One round: moves every due request one step; returns how many moved. */
   async checkOnce(): Promise<number> {
     const repo = new Repository(this.deps.repoDeps, defaultTenant);
     if (!this.deviceReady) {
@@ -62,8 +62,17 @@ export class Escalation {
       occurrence: `le${dueBefore}`,
       _count: '50',
     });
-    for (const r of due) await repo.transaction((tx) => this.advance(this.context(tx), r.id!, dueBefore));
-    return due.length;
+    let moved = 0;
+    for (const r of due) {
+      try {
+        await repo.transaction((tx) => this.advance(this.context(tx), r.id!, dueBefore));
+        moved++;
+      } catch (err) {
+        // one request that cannot move on must not hold up the others; it is tried again next round
+        this.deps.log.error('escalation step failed', { request: r.id, error: (err as Error).message });
+      }
+    }
+    return moved;
   }
 
   private async advance(ctx: BotContext, id: string, dueBefore: string): Promise<void> {
