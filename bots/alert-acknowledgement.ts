@@ -14,6 +14,7 @@ export const acknowledged = { coding: [{ system: alertSystem, code: 'acknowledge
 export const bot: Bot = {
   id: 'alert-acknowledgement',
   title: 'Serium alert acknowledgement',
+  urgent: true,
   writes: ['DetectedIssue', 'CommunicationRequest'],
   async handle({ resource }, ctx) {
     if (resource?.resourceType !== 'Communication' || !resource.inResponseTo?.length) return;

@@ -57,6 +57,7 @@ async function sendTo(ctx: BotContext, c: Communication & { id: string }, ref: R
 export const bot: Bot = {
   id: 'communication-dispatch',
   title: 'Serium message dispatch',
+  urgent: true,
   writes: ['Communication'],
   async handle({ resource, event }, ctx) {
     if (resource?.resourceType !== 'Communication' || resource.status !== 'in-progress' || !resource.id) return;

@@ -12,6 +12,7 @@ import { alertSystem } from '../src/alerting/rules.js';
 export const bot: Bot = {
   id: 'patient-sos',
   title: 'Serium patient SOS',
+  urgent: true,
   writes: ['DetectedIssue', 'Flag', 'Communication', 'CommunicationRequest'],
   async handle({ resource }, ctx) {
     if (resource?.resourceType !== 'Communication' || !resource.id) return;

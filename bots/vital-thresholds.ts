@@ -18,6 +18,7 @@ import { raise, type Finding } from '../src/alerting/raise.js';
 export const bot: Bot = {
   id: 'vital-thresholds',
   title: 'Serium alert rules',
+  urgent: true,
   writes: ['DetectedIssue', 'Flag', 'Communication', 'CommunicationRequest'],
   async handle({ resource }, ctx) {
     if (resource?.resourceType !== 'Observation' || !resource.id) return;

@@ -57,6 +57,8 @@ export interface Bot {
   title: string;
   /** The resource types it may create or update. */
   writes: string[];
+  /** Its notifications are claimed before those of other bots (alerting, not aggregation). */
+  urgent?: boolean;
   /** How long one run may take before it counts as failed and is retried (default 10 s). */
   timeoutMs?: number;
   handle(input: BotInput, ctx: BotContext): Promise<void>;

@@ -25,6 +25,8 @@ export interface MatcherDeps {
   topics: ReadonlyMap<string, Topic>;
   /** Bots a Subscription can name as its endpoint (Bot/<id>). */
   bots: ReadonlySet<string>;
+  /** Bots whose notifications are claimed before the others (Bot.urgent). */
+  urgentBots: ReadonlySet<string>;
   /** Whether email channels can be delivered (an SMTP server is configured). */
   emailConfigured: boolean;
   repoDeps: RepositoryDeps;
@@ -193,9 +195,20 @@ export class Matcher {
          INSERT INTO subscription_state (tenant, subscription_id, events) VALUES ($1, $2, 1)
          ON CONFLICT (tenant, subscription_id) DO UPDATE SET events = subscription_state.events + 1
          RETURNING events)
-       INSERT INTO subscription_delivery (tenant, subscription_id, event_number, resource_type, id, version_id, action, event_at, status, last_error)
-       SELECT $1, $2, n.events, $3, $4, $5, $6, $7, $8, $9 FROM n`,
-      [tenant, s.id, e.resource_type, e.id, e.version_id, e.action, e.at, s.status === 'error' ? 'dead' : 'pending', s.status === 'error' ? 'the Subscription was in error' : null],
+       INSERT INTO subscription_delivery (tenant, subscription_id, event_number, resource_type, id, version_id, action, event_at, status, last_error, priority)
+       SELECT $1, $2, n.events, $3, $4, $5, $6, $7, $8, $9, $10 FROM n`,
+      [
+        tenant,
+        s.id,
+        e.resource_type,
+        e.id,
+        e.version_id,
+        e.action,
+        e.at,
+        s.status === 'error' ? 'dead' : 'pending',
+        s.status === 'error' ? 'the Subscription was in error' : null,
+        s.channel.endpoint.startsWith('Bot/') && this.deps.urgentBots.has(s.channel.endpoint.slice(4)) ? 1 : 0,
+      ],
       { prepare: true },
     );
   }

@@ -39,7 +39,7 @@ export function startSubscriptions(
   sockets.attach(server);
   const email = config.smtpUrl ? smtpSender(config.smtpUrl, config.smtpFrom, config.subscriptionTimeoutMs) : undefined;
   const notifier = createNotifier({ email, gatewayUrl: config.notifyGatewayUrl, gatewayToken: config.notifyGatewayToken, timeoutMs: config.subscriptionTimeoutMs });
-  const matcher = new Matcher({ db, repoDeps, searchContext, log, topics, bots: new Set(bots.keys()), emailConfigured: email !== undefined });
+  const matcher = new Matcher({ db, repoDeps, searchContext, log, topics, bots: new Set(bots.keys()), urgentBots: new Set([...bots.values()].filter((b) => b.urgent).map((b) => b.id)), emailConfigured: email !== undefined });
   const deliverer = new Deliverer({
     db,
     repoDeps,
