@@ -1,8 +1,7 @@
 import type { Observation, ObservationComponent } from '@medplum/fhirtypes';
-import { aggregateCategory, effectiveTime, loinc, metricSystem, ucum } from '../src/bots/aggregates.js';
+import { aggregateCategory, effectiveTime, isAggregate, loinc, metricSystem, ucum } from '../src/bots/aggregates.js';
 import type { Bot, BotContext } from '../src/bots/bot.js';
 import { baselineHours, baselineRule, loadBaseline, noteMinuteMean, type Baseline } from '../src/bots/heart-rate-baseline.js';
-import { isAggregate } from '../src/bots/rollup-metrics.js';
 import { usableValues } from '../src/ingest/sampled-observation.js';
 
 /**

@@ -1,7 +1,8 @@
 import type { Observation, ObservationComponent } from '@medplum/fhirtypes';
 import { aggregateCategory, effectiveTime, loinc, metricSystem, ucum } from '../src/bots/aggregates.js';
 import type { Bot, BotContext } from '../src/bots/bot.js';
-import { isAggregate, isRollupInput, measures, metricValues, rollupMetrics, type RollupMetric } from '../src/bots/rollup-metrics.js';
+import { isAggregate } from '../src/bots/aggregates.js';
+import { isRollupInput, measures, metricValues, rollupMetrics, type RollupMetric } from '../src/bots/rollup-metrics.js';
 import { rollupFigures, type RollupFigures } from '../src/bots/rollup-statistics.js';
 import { distributionOf, formatDistribution, mergeDistributions, parseDistribution, type Distribution } from '../src/bots/value-distribution.js';
 

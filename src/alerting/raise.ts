@@ -4,7 +4,7 @@ import type { BotContext } from '../bots/bot.js';
 import { channelSystem } from '../notify/channel.js';
 import { escalationSteps } from './escalation-steps.js';
 import { messages } from './messages.js';
-import { escalationOrder, relativesOf } from './recipients.js';
+import { cliniciansOf, relativesOf, teamsOf } from './recipients.js';
 import { alertSystem, type Rule } from './rules.js';
 
 /** What a rule found: for whom, why, and from which readings. */
@@ -86,7 +86,8 @@ export async function raise(ctx: BotContext, f: Finding, now = new Date()): Prom
     `${key}/flag`,
   );
   const about = [{ reference: `DetectedIssue/${issue.resource.id}` }];
-  const team = await escalationOrder(ctx, f.patient, now.getTime());
+  const teams = await teamsOf(ctx, f.patient);
+  const team = cliniciansOf(teams, now.getTime());
   const teamText = messages.team(rule, f.detail, rule.level);
   if (rule.level === 'alert') {
     await ctx.createOnce(message(f, { reference: f.patient }, messages.patient(rule), { priority: 'routine', category: category('notification'), about, sender: ctx.identity }), `${key}/patient`);
@@ -119,7 +120,7 @@ export async function raise(ctx: BotContext, f: Finding, now = new Date()): Prom
     // nobody reachable: the message is still recorded (the dispatcher marks it not-done, saying why)
     for (const member of team) await ctx.createOnce(message(f, member, teamText, { priority: 'urgent', category: category('alert'), about, sender: ctx.identity }), `${key}/team/${member.reference}`);
   }
-  for (const relative of await relativesOf(ctx, f.patient, now.getTime())) {
+  for (const relative of await relativesOf(ctx, teams, f.patient, now.getTime())) {
     await ctx.createOnce(message(f, relative, messages.relative(), { priority: 'urgent', category: category('notification'), sender: ctx.identity }), `${key}/relative/${relative.reference}`);
   }
 }

@@ -8,6 +8,10 @@ export const metricSystem = 'https://serium.dev/fhir/CodeSystem/rpm-metric';
 /** Marks what a bot computed from readings, so a search can keep or leave out aggregates. */
 export const aggregateCategory = { coding: [{ system: 'https://serium.dev/fhir/CodeSystem/observation-category', code: 'aggregate', display: 'Aggregate' }] };
 
+/** What a bot computed (derived from other Observations, or in the aggregate category): never a reading. */
+export const isAggregate = (o: Observation): boolean =>
+  (o.derivedFrom?.length ?? 0) > 0 || (o.category ?? []).some((c) => c.coding?.some((x) => x.system === aggregateCategory.coding[0].system && x.code === aggregateCategory.coding[0].code));
+
 /** When the Observation was measured (its dateTime or the start of its period), ms since epoch; NaN when it has neither. */
 export const effectiveTime = (o: Observation) => Date.parse(o.effectiveDateTime ?? o.effectivePeriod?.start ?? '');
 

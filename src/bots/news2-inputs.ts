@@ -1,6 +1,6 @@
 import type { Condition, Observation, QuestionnaireResponse } from '@medplum/fhirtypes';
 import { usableValues } from '../ingest/sampled-observation.js';
-import { aggregateCategory, effectiveTime, loinc } from './aggregates.js';
+import { aggregateCategory, effectiveTime, isAggregate, loinc } from './aggregates.js';
 import type { BotContext } from './bot.js';
 import { answersCheckIn, checkInAnswers } from './news2-check-in.js';
 import type { Acvpu } from './news2.js';
@@ -55,10 +55,6 @@ export type DeviceParameterName = keyof typeof deviceParameters;
 
 /** Every LOINC code a score input may carry. */
 export const inputCodes = Object.values(deviceParameters).flatMap((p) => p.codes);
-
-/** Derived figures (an aggregate category, or derivedFrom) are never inputs. */
-export const isAggregate = (o: Observation): boolean =>
-  Boolean(o.derivedFrom?.length) || (o.category ?? []).some((c) => c.coding?.some((x) => x.system === aggregateSystem && x.code === 'aggregate'));
 
 /** Whether an Observation carries one of the score's parameters (whatever its status). */
 export const isScoreInput = (o: Observation): boolean => !isAggregate(o) && inputCodes.some((code) => isCoded(o, code));

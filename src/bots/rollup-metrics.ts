@@ -1,7 +1,7 @@
 import type { Observation, Quantity } from '@medplum/fhirtypes';
 import { fahrenheitToCelsius, glucoseMgPerDlPerMmolPerL } from '../ingest/units.js';
 import { usableValues } from '../ingest/sampled-observation.js';
-import { aggregateCategory, effectiveTime, loinc, ucum } from './aggregates.js';
+import { effectiveTime, isAggregate, loinc, ucum } from './aggregates.js';
 
 /**
  * The metrics the hourly and daily rollups cover: the LOINC code a rollup carries, its unit, the
@@ -49,12 +49,6 @@ const loincCodes = (o: Observation) => (o.code?.coding ?? []).filter((c) => c.sy
 export function measures(o: Observation, m: RollupMetric): boolean {
   const codes = loincCodes(o);
   return codes.some((c) => m.readingCodes.includes(c)) || (m.panelCode !== undefined && codes.includes(m.panelCode));
-}
-
-/** What a bot computed (aggregate category, or derived from other Observations): never rolled up again. */
-export function isAggregate(o: Observation): boolean {
-  const aggregate = aggregateCategory.coding[0];
-  return (o.derivedFrom?.length ?? 0) > 0 || (o.category ?? []).some((c) => c.coding?.some((x) => x.system === aggregate.system && x.code === aggregate.code));
 }
 
 /** A reading the rollups take: not an aggregate, not entered in error, placed in time. */

@@ -4,7 +4,6 @@ import { loinc } from '../../bots/aggregates.js';
 /** What the rule checks need to know about an Observation. */
 export const codesOf = (o: Observation) => o.code?.coding?.filter((c) => c.system === loinc).map((c) => c.code ?? '') ?? [];
 export const hasCode = (o: Observation, ...codes: string[]) => codesOf(o).some((c) => codes.includes(c));
-export const isAggregate = (o: Observation) => (o.derivedFrom?.length ?? 0) > 0;
 export const usable = (o: Observation) => o.status !== 'entered-in-error' && o.status !== 'cancelled';
 export const componentValue = (o: Observation, code: string) => o.component?.find((c) => c.code?.coding?.some((x) => x.code === code))?.valueQuantity?.value;
 export const spo2Codes = ['2708-6', '59408-5'];

@@ -1,9 +1,9 @@
 import type { Observation } from '@medplum/fhirtypes';
-import { effectiveTime, loinc } from '../../bots/aggregates.js';
+import { effectiveTime, isAggregate, loinc } from '../../bots/aggregates.js';
 import type { BotContext } from '../../bots/bot.js';
 import type { Finding } from '../raise.js';
 import type { Rules } from '../rules.js';
-import { componentValue, hasCode, isAggregate, iso, ref } from './observations.js';
+import { componentValue, hasCode, iso, ref } from './observations.js';
 
 /** A series panel of the blood-pressure-series bot (other aggregates of the code, if any, are not series). */
 const isSeries = (o: Observation) => isAggregate(o) && hasCode(o, '85354-9') && o.meta?.source === 'urn:serium:bot:blood-pressure-series';

@@ -1,7 +1,8 @@
+import { isAggregate } from '../../bots/aggregates.js';
 import type { Observation } from '@medplum/fhirtypes';
 import { usableValues } from '../../ingest/sampled-observation.js';
 import type { Rule, Rules } from '../rules.js';
-import { codesOf, componentValue, glucoseCodes, isAggregate, spo2Codes, usable } from './observations.js';
+import { codesOf, componentValue, glucoseCodes, spo2Codes, usable } from './observations.js';
 
 export interface Breach {
   rule: Rule;

@@ -1,10 +1,10 @@
 import type { Observation } from '@medplum/fhirtypes';
-import { effectiveTime, loinc } from '../../bots/aggregates.js';
+import { effectiveTime, isAggregate, loinc } from '../../bots/aggregates.js';
 import type { BotContext } from '../../bots/bot.js';
 import { slotsOf } from '../../ingest/sampled-observation.js';
 import type { Finding } from '../raise.js';
 import type { Rules } from '../rules.js';
-import { hasCode, isAggregate, iso, ref, usable } from './observations.js';
+import { hasCode, iso, ref, usable } from './observations.js';
 
 /** Seconds of usable samples below the limit in a SampledData minute (each sample lasts one period). */
 export function secondsBelow(o: Observation, below: number): number {

@@ -1,9 +1,9 @@
 import type { Observation } from '@medplum/fhirtypes';
-import { effectiveTime, loinc } from '../../bots/aggregates.js';
+import { effectiveTime, isAggregate, loinc } from '../../bots/aggregates.js';
 import type { BotContext } from '../../bots/bot.js';
 import type { Finding } from '../raise.js';
 import type { Rules } from '../rules.js';
-import { hasCode, isAggregate, iso, ref, usable } from './observations.js';
+import { hasCode, iso, ref, usable } from './observations.js';
 
 const kg = (o: Observation) => (o.valueQuantity?.code === 'kg' ? o.valueQuantity.value : undefined);
 
