@@ -29,17 +29,17 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * One event per patient, kinds in turn, at times spread over the run (from 2 h in, so the streams
- * are under way): patient i gets kind i mod 4. A weight gain rises over 1 day (2.5 kg) from 2 h in,
- * which the rule (2 kg within 3 days) must catch when the scale weighs the next morning.
+ * are under way): patient i gets kind i mod 4. A weight gain rises 2.5 kg over 6 h from 14 h in:
+ * after the first morning's weighing and over before the second, in every time zone from UTC−07:00
+ * to UTC+11:00, so the rule (2 kg within 3 days) must catch it at the second weighing.
  */
 function scenarioArgs(): string[] {
   const kinds = ['hypoxia', 'hypertensive-crisis', 'hypoglycemia', 'weight-gain'];
   const out: string[] = [];
   for (let p = 1; p <= patients; p++) {
     const kind = kinds[(p - 1) % kinds.length];
-    // a gain starts early, so that it is over and weighed the next morning before the run ends
-    const hour = kind === 'weight-gain' ? 2 : 2 + ((p * 5) % Math.max(1, hours - 14));
-    out.push('--scenario', `${kind}:${p}@+${hour}h${(p * 7) % 60}m${kind === 'weight-gain' ? '~1d' : ''}`);
+    const hour = kind === 'weight-gain' ? 14 : 2 + ((p * 5) % Math.max(1, hours - 14));
+    out.push('--scenario', `${kind}:${p}@+${hour}h${(p * 7) % 60}m${kind === 'weight-gain' ? '~6h' : ''}`);
   }
   return out;
 }

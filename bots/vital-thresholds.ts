@@ -5,6 +5,8 @@ import { repeatedSystolic } from '../src/alerting/checks/repeated-systolic.js';
 import { singleReadingBreaches } from '../src/alerting/checks/single-reading.js';
 import { sustainedSpO2 } from '../src/alerting/checks/sustained-spo2.js';
 import { weightGain } from '../src/alerting/checks/weight-gain.js';
+import { hasCode, readingCodes } from '../src/alerting/checks/observations.js';
+import { isAggregate } from '../src/bots/aggregates.js';
 import { rulesFor } from '../src/alerting/overrides.js';
 import { raise, type Finding } from '../src/alerting/raise.js';
 
@@ -24,7 +26,8 @@ export const bot: Bot = {
     if (resource?.resourceType !== 'Observation' || !resource.id) return;
     const o = resource as Observation & { id: string };
     const patient = o.subject?.reference;
-    if (!patient?.startsWith('Patient/')) return;
+    // a reading no rule reads (the aggregates this bot watches are chosen by its other Subscription)
+    if (!patient?.startsWith('Patient/') || (!isAggregate(o) && !hasCode(o, ...readingCodes))) return;
     const rules = await rulesFor(ctx, patient);
     const findings: Finding[] = singleReadingBreaches(o, rules).map((b) => ({ rule: b.rule, patient, detail: b.detail, implicated: [{ reference: `Observation/${o.id}` }], key: o.id }));
     for (const check of [sustainedSpO2, repeatedSystolic, weightGain, heartRateAboveHabit]) {

@@ -1,5 +1,7 @@
 import type { MqttClient } from 'mqtt';
 import { singleReadingBreaches } from '../src/alerting/checks/single-reading.js';
+import { readFileSync } from 'node:fs';
+import { readingCodes } from '../src/alerting/checks/observations.js';
 import { defaultRuleMap } from '../src/alerting/rules.js';
 import { call } from './harness.js';
 import { eventually, publish, registerPatient, uniqueName, type IngestTestServer, startBotServer, stopBotServer } from './mqtt-harness.js';
@@ -43,9 +45,33 @@ test('an SpO2 of 82 % raises one alert, with a Flag and an urgent Communication 
 
   // the same episode: a second low reading raises nothing new while the Flag is active
   await publish(pub, topic, spo2(80, '2026-11-21T03:06:00Z'));
-  await eventually(async () => (await call(srv, 'GET', `Observation?subject=Patient/${patientId}&category:not=https://serium.dev/fhir/CodeSystem/observation-category|aggregate&_summary=count`)).body.total === 3);
+  // the readings only: the rollups and the daily Serium score come along too
+  await eventually(async () => (await call(srv, 'GET', `Observation?subject=Patient/${patientId}&category=http://terminology.hl7.org/CodeSystem/observation-category|vital-signs&_summary=count`)).body.total === 3);
   await new Promise((r) => setTimeout(r, 600));
   expect((await call(srv, 'GET', `DetectedIssue?patient=Patient/${patientId}&_summary=count`)).body.total).toBe(1);
+});
+
+test('the rules take the readings a rule reads, not the heart-rate stream, which reaches them through its windows', async () => {
+  const subscription = JSON.parse(readFileSync(new URL('../subscriptions/vital-thresholds.json', import.meta.url), 'utf8'));
+  const filters: string[] = subscription._criteria.extension.map((e: { valueString: string }) => e.valueString);
+  const codes = filters.find((f) => f.startsWith('code='))!.slice(5).split(',');
+  expect(codes.sort()).toEqual(readingCodes.map((c) => `http://loinc.org|${c}`).sort());
+
+  const statusEvents = async () =>
+    Number((await call(srv, 'GET', 'Subscription/bot-vital-thresholds/$status')).body.entry[0].resource.parameter.find((p: any) => p.name === 'events-since-subscription-start').valueString);
+  const before = await statusEvents();
+  const subject = { reference: `Patient/${uniqueName('p')}` };
+  const reading = (code: string, value: number, unit: string) => ({
+    resourceType: 'Observation', status: 'final', code: { coding: [{ system: 'http://loinc.org', code }] }, subject,
+    effectiveDateTime: '2026-11-21T04:00:00Z', valueQuantity: { value, unit, system: 'http://unitsofmeasure.org', code: unit },
+  });
+  expect((await call(srv, 'POST', 'Observation', reading('8867-4', 71, '/min'))).status).toBe(201);
+  const spo2Reading = await call(srv, 'POST', 'Observation', reading('2708-6', 97, '%'));
+  // events are matched in the order they were written: once the SpO2 counts, the heart rate was looked at
+  await eventually(async () => (await statusEvents()) > before);
+  expect(await statusEvents()).toBe(before + 1);
+  const events = (await call(srv, 'GET', `Subscription/bot-vital-thresholds/$events?eventsSinceNumber=${before + 1}&content=id-only`)).body;
+  expect(events.entry[1].fullUrl).toBe(`${srv.baseUrl}/Observation/${spo2Reading.body.id}`);
 });
 
 test.each([

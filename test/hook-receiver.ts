@@ -10,11 +10,12 @@ export interface Received {
 
 /**
  * A local HTTP endpoint for rest-hook notifications: records every request and answers with the
- * status `respond` gives (200 unless told otherwise), or never when it returns 'hang'.
+ * status `respond` gives (200 unless told otherwise), once its promise settles when it returns one,
+ * or never when it returns 'hang'.
  */
 export class HookReceiver {
   readonly received: Received[] = [];
-  respond: (r: Received) => number | 'hang' = () => 200;
+  respond: (r: Received) => number | 'hang' | Promise<number> = () => 200;
   private server: Server | undefined;
   port = 0;
 
@@ -27,8 +28,10 @@ export class HookReceiver {
         this.received.push(r);
         const status = this.respond(r);
         if (status === 'hang') return;
-        res.statusCode = status;
-        res.end();
+        void Promise.resolve(status).then((code) => {
+          res.statusCode = code;
+          res.end();
+        });
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', () => resolve()));

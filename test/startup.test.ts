@@ -25,3 +25,11 @@ test('a server whose port is taken fails to start and closes its database pool',
     await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
   }
 });
+
+test('routine bots take a quarter of the pool by default, and never all of it', () => {
+  expect(loadConfig({}).botRoutineRuns).toBe(2);
+  expect(loadConfig({ DB_POOL_SIZE: '40' }).botRoutineRuns).toBe(10);
+  expect(loadConfig({ DB_POOL_SIZE: '1' }).botRoutineRuns).toBe(1);
+  expect(loadConfig({ DB_POOL_SIZE: '10', BOT_ROUTINE_RUNS: '9' }).botRoutineRuns).toBe(9);
+  expect(() => loadConfig({ DB_POOL_SIZE: '10', BOT_ROUTINE_RUNS: '10' })).toThrow(/BOT_ROUTINE_RUNS must be below DB_POOL_SIZE \(10\)/);
+});

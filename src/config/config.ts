@@ -12,6 +12,8 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   dbPoolSize: number;
+  /** How many runs of routine (not urgent) bots may hold a pooled connection at once. */
+  botRoutineRuns: number;
   maxBodyBytes: number;
   logLevel: LogLevel;
   shutdownGraceMs: number;
@@ -122,13 +124,18 @@ export function loadConfig(env: Env = process.env): Config {
   const port = integer(env, 'PORT', 8080, 0, 65535);
   const host = env.HOST || '0.0.0.0';
   const baseUrl = url(env, 'BASE_URL', ['http:', 'https:']) ?? `http://localhost:${port}/fhir`;
+  const dbPoolSize = integer(env, 'DB_POOL_SIZE', 10, 1, 200);
+  // a quarter of the pool by default: aggregates take turns, readings and alerts do not wait
+  const botRoutineRuns = integer(env, 'BOT_ROUTINE_RUNS', Math.max(1, Math.floor(dbPoolSize / 4)), 1, 200);
+  if (dbPoolSize > 1 && botRoutineRuns >= dbPoolSize) throw new ConfigError(`BOT_ROUTINE_RUNS must be below DB_POOL_SIZE (${dbPoolSize}), so alerts and readings always find a connection; got ${botRoutineRuns}`);
   return {
     port,
     host,
     baseUrl,
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: env.DATA_DIR || './data',
-    dbPoolSize: integer(env, 'DB_POOL_SIZE', 10, 1, 200),
+    dbPoolSize,
+    botRoutineRuns,
     maxBodyBytes: bytes(env, 'MAX_BODY_SIZE', 10 * 1024 * 1024),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10000, 0, 600000),

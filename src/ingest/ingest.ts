@@ -137,11 +137,10 @@ export class Ingest {
    * before any item changes, so a database error leaves the batch as it was, to be retried.
    */
   private async resolve(items: Item[]): Promise<void> {
-    const found: (Registration | Rejection | undefined)[] = [];
-    for (const item of items) {
-      const d = item.decoded;
-      found.push(d.kind === 'readings' || d.kind === 'samples' ? await this.deps.registry.resolve(d.topic.tenant, d.topic.patient, d.topic.device) : undefined);
-    }
+    const asking = items.flatMap(({ decoded: d }, i) => (d.kind === 'readings' || d.kind === 'samples' ? [{ i, key: { tenant: d.topic.tenant, pseudonym: d.topic.patient, device: d.topic.device } }] : []));
+    const answers = await this.deps.registry.resolveAll(asking.map((a) => a.key));
+    const found: (Registration | Rejection | undefined)[] = items.map(() => undefined);
+    asking.forEach((a, n) => (found[a.i] = answers[n]));
     items.forEach((item, i) => {
       const d = item.decoded;
       const reg = found[i];

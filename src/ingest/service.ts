@@ -73,7 +73,8 @@ export async function startIngest(config: Config, db: Database, repoDeps: Reposi
     clientId,
     protocolVersion,
     subscription,
-    receiveMaximum: config.ingestBatchMax,
+    // twice a batch: the next batch gathers while one is being written and acknowledged
+    receiveMaximum: Math.min(65535, 2 * config.ingestBatchMax),
     // larger messages would be refused anyway; the broker drops them instead of filling memory
     maximumPacketSize: config.ingestMaxMessageBytes + 64 * 1024,
     keepaliveSeconds: 30,

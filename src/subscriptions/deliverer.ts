@@ -13,6 +13,7 @@ import { sendNotificationBundle, sendRestHook } from './rest-hook.js';
 import { noteSent } from './subscription-events.js';
 import { subscriptionTarget, type SubscriptionTarget } from './subscription.js';
 import type { Topic } from './topics.js';
+import type { Gate } from './gate.js';
 
 export interface DeliverySettings {
   /** Attempts before a notification is dead, unless the Subscription says otherwise. */
@@ -33,6 +34,8 @@ interface Claimed {
   action: string;
   event_at: Date;
   attempts: number;
+  /** 1 for the notifications of urgent bots. */
+  priority: number;
 }
 
 /** No websocket client is bound to the Subscription right now. */
@@ -69,44 +72,52 @@ export class Deliverer {
       email?: EmailSender;
       /** What bots send messages to people with. */
       notifier: Notifier;
+      /** What routine (not urgent) bots run through: fewer at once than the pool has connections. */
+      routineBots: Gate;
       /** For websocket channels. */
       sockets?: Pick<WebSocketHub, 'send'>;
     },
   ) {}
 
-  private readonly inFlight = new Set<Promise<void>>();
+  /** Notifications being sent, per lane: the urgent lane has slots of its own, so a full routine lane never holds an alert. */
+  private readonly inFlight = { urgent: new Set<Promise<void>>(), routine: new Set<Promise<void>>() };
 
   /**
-   * Claims as many due notifications as there are free sending slots (of `slots`) and starts
-   * sending them without waiting: a slow endpoint holds its own slots, not everyone's. Returns how
-   * many were claimed.
+   * Claims as many due notifications as each lane has free sending slots (urgent bots' first, in
+   * their own `urgentSlots`; then the rest, in `slots`) and starts sending them without waiting:
+   * a slow endpoint holds its own slots, not everyone's. Returns how many were claimed.
    */
-  async deliverOnce(slots = 50): Promise<number> {
-    const free = slots - this.inFlight.size;
+  async deliverOnce(slots = 50, urgentSlots = 10): Promise<number> {
+    const urgent = await this.claimLane('urgent', urgentSlots);
+    return urgent + (await this.claimLane('routine', slots));
+  }
+
+  private async claimLane(lane: 'urgent' | 'routine', slots: number): Promise<number> {
+    const inFlight = this.inFlight[lane];
+    const free = slots - inFlight.size;
     if (free <= 0) return 0;
-    const { settings } = this.deps;
     const { rows } = await this.deps.db.query<Claimed>(
       `UPDATE subscription_delivery d
           SET attempts = d.attempts + 1, next_attempt_at = clock_timestamp() + $2 * interval '1 millisecond'
         WHERE (d.tenant, d.subscription_id, d.event_number) IN (
               SELECT tenant, subscription_id, event_number FROM subscription_delivery
-               WHERE status = 'pending' AND next_attempt_at <= clock_timestamp()
+               WHERE status = 'pending' AND priority ${lane === 'urgent' ? '>' : '='} 0 AND next_attempt_at <= clock_timestamp()
                ORDER BY priority DESC, next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING d.tenant, d.subscription_id, d.event_number, d.resource_type, d.id, d.action, d.event_at, d.attempts`,
-      [free, settings.timeoutMs + 5000],
+       RETURNING d.tenant, d.subscription_id, d.event_number, d.resource_type, d.id, d.action, d.event_at, d.attempts, d.priority`,
+      [free, this.deps.settings.timeoutMs + 5000],
     );
     for (const row of rows) {
       const sending: Promise<void> = this.deliver(row)
         .catch((err) => this.deps.log.warn('notification not settled', { subscription: row.subscription_id, event: row.event_number, error: (err as Error).message }))
-        .finally(() => this.inFlight.delete(sending));
-      this.inFlight.add(sending);
+        .finally(() => inFlight.delete(sending));
+      inFlight.add(sending);
     }
     return rows.length;
   }
 
   /** Waits for the notifications being sent. */
   async idle(): Promise<void> {
-    await Promise.all([...this.inFlight]);
+    await Promise.all([...this.inFlight.urgent, ...this.inFlight.routine]);
   }
 
   /** Deletes delivered notifications older than `days`: $events can no longer return them. */
@@ -178,7 +189,9 @@ export class Deliverer {
       if (!bot) throw new Error(`no bot ${target.channel.endpoint}`);
       if (row.action === 'handshake') return;
       const event = { resourceType: row.resource_type, id: row.id, action: row.action, number, subscription: target.id, attempt: row.attempts, lastAttempt: row.attempts >= maxAttempts };
-      return runBot(bot, { event, resource: live?.resource }, repo, this.deps.searchContext(repo.queryable, repo.tenant), this.deps.notifier);
+      const run = () => runBot(bot, { event, resource: live?.resource }, repo, this.deps.searchContext(repo.queryable, repo.tenant), this.deps.notifier);
+      // a routine bot's run holds a pooled connection throughout: they take turns through the gate
+      return row.priority > 0 ? run() : this.deps.routineBots.run(run);
     }
     const bundle = target.topic
       ? notificationBundle({

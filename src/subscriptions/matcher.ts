@@ -15,6 +15,8 @@ interface EventRow {
   version_id: string;
   action: string;
   at: Date;
+  /** Already matched against the urgent Subscriptions by their own pass. */
+  urgent_matched: boolean;
 }
 
 /** Channel types Serium delivers on. */
@@ -40,30 +42,74 @@ export interface MatcherDeps {
  * Subscription's criteria restricted to the resource's id, records one delivery per match with
  * the Subscription's next event number, and deletes the events, all in one transaction. A crash
  * before the commit leaves the events for the next round.
+ *
+ * The Subscriptions of urgent bots (the alert rules and the messages they send) have a pass of
+ * their own, `matchUrgentOnce`, which takes the events not yet matched for them, records their
+ * deliveries and marks the events: a backlog of aggregate events never delays an alert. The main
+ * pass, `matchOnce`, leaves them out for marked events.
  */
 export class Matcher {
   constructor(private readonly deps: MatcherDeps) {}
 
-  /** Matches up to `limit` events; returns how many were taken. */
+  /** Matches up to `limit` events against every Subscription and deletes them; returns how many were taken. */
   async matchOnce(limit = 200): Promise<number> {
     return this.deps.db.transaction(async (tx) => {
-      const { rows: events } = await tx.query<EventRow>(
-        `SELECT seq, tenant, resource_type, id, version_id, action, at FROM resource_event ORDER BY seq LIMIT $1 FOR UPDATE SKIP LOCKED`,
-        [limit],
-      );
+      const events = await this.take(tx, 'ORDER BY seq', limit);
       if (!events.length) return 0;
       for (const tenant of [...new Set(events.map((e) => e.tenant))]) {
         const subscriptions = await this.activate(new Repository(this.deps.repoDeps, tenant, tx, true));
-        const ctx = this.deps.searchContext(tx, tenant);
         const mine = events.filter((e) => e.tenant === tenant);
-        // Subscriptions in id order, so two matchers lock their counters in the same order
-        for (const s of subscriptions.sort((a, b) => a.id.localeCompare(b.id))) {
-          for (const event of await this.matching(ctx, s, mine)) await this.enqueue(tx, tenant, s, event);
-        }
+        await this.matchAll(tx, tenant, subscriptions, (s) => (this.isUrgent(s) ? mine.filter((e) => !e.urgent_matched) : mine));
       }
       await tx.query('DELETE FROM resource_event WHERE seq = ANY($1::bigint[])', [events.map((e) => e.seq)]);
       return events.length;
     });
+  }
+
+  /**
+   * Matches up to `limit` events not yet matched for the urgent Subscriptions against those, and
+   * marks them; returns how many were taken. A tenant with an urgent Subscription still to be
+   * activated is left to the main pass, which activates it.
+   */
+  async matchUrgentOnce(limit = 200): Promise<number> {
+    return this.deps.db.transaction(async (tx) => {
+      const events = await this.take(tx, 'WHERE NOT urgent_matched ORDER BY seq', limit);
+      const done: string[] = [];
+      for (const tenant of [...new Set(events.map((e) => e.tenant))]) {
+        const current = (await this.current(new Repository(this.deps.repoDeps, tenant, tx, true))).filter(({ target }) => typeof target !== 'string' && this.isUrgent(target));
+        if (current.some(({ resource }) => resource.status === 'requested')) continue;
+        const mine = events.filter((e) => e.tenant === tenant);
+        const taking = current.flatMap(({ resource, target }) => (typeof target !== 'string' && (resource.status === 'active' || resource.status === 'error') ? [target] : []));
+        await this.matchAll(tx, tenant, taking, () => mine);
+        done.push(...mine.map((e) => e.seq));
+      }
+      if (done.length) await tx.query('UPDATE resource_event SET urgent_matched = true WHERE seq = ANY($1::bigint[])', [done]);
+      return done.length;
+    });
+  }
+
+  private async take(tx: Queryable, where: string, limit: number): Promise<EventRow[]> {
+    const { rows } = await tx.query<EventRow>(
+      `SELECT seq, tenant, resource_type, id, version_id, action, at, urgent_matched FROM resource_event ${where} LIMIT $1 FOR UPDATE SKIP LOCKED`,
+      [limit],
+    );
+    return rows;
+  }
+
+  /** Records the deliveries of each Subscription for the events `eventsFor` gives it. */
+  private async matchAll(tx: Queryable, tenant: string, subscriptions: SubscriptionTarget[], eventsFor: (s: SubscriptionTarget) => EventRow[]): Promise<void> {
+    const ctx = this.deps.searchContext(tx, tenant);
+    // Subscriptions in id order, so two matchers lock their counters in the same order
+    for (const s of [...subscriptions].sort((a, b) => a.id.localeCompare(b.id))) {
+      const events = eventsFor(s);
+      if (!events.length) continue;
+      for (const event of await this.matching(ctx, s, events)) await this.enqueue(tx, tenant, s, event);
+    }
+  }
+
+  /** A Subscription whose endpoint is an urgent bot. */
+  private isUrgent(s: SubscriptionTarget): boolean {
+    return s.channel.endpoint.startsWith('Bot/') && this.deps.urgentBots.has(s.channel.endpoint.slice(4));
   }
 
   /**
@@ -113,16 +159,8 @@ export class Matcher {
    * otherwise it turns to error, saying why.
    */
   private async activate(repo: Repository): Promise<SubscriptionTarget[]> {
-    const { rows } = await repo.queryable.query<VersionRecord>(
-      `SELECT ${versionColumns} FROM resource r ${currentVersionJoin}
-        WHERE r.tenant = $1 AND r.resource_type = 'Subscription' AND NOT r.deleted`,
-      [repo.tenant],
-      { prepare: true },
-    );
     const taking: SubscriptionTarget[] = [];
-    for (const stored of rows.map(fromRecord)) {
-      const resource = stored.resource as Subscription & { id: string };
-      const target = subscriptionTarget(resource, this.deps.topics);
+    for (const { resource, target, versionId } of await this.current(repo)) {
       if ((resource.status === 'active' || resource.status === 'error') && typeof target !== 'string') taking.push(target);
       if (resource.status !== 'requested') continue;
       const problem = typeof target === 'string' ? target : await this.problemWith(repo, target);
@@ -130,7 +168,7 @@ export class Matcher {
         await repo.update({ ...resource, status: 'error', error: problem }, resource.id);
         this.deps.log.info('subscription refused', { id: resource.id, problem });
       } else if (typeof target !== 'string' && target.topic && target.channel.type !== 'websocket') {
-        await this.askHandshake(repo, resource, stored.versionId);
+        await this.askHandshake(repo, resource, versionId);
       } else {
         await repo.update({ ...resource, status: 'active' }, resource.id);
         this.deps.log.info('subscription activated', { id: resource.id });
@@ -138,6 +176,20 @@ export class Matcher {
       }
     }
     return taking;
+  }
+
+  /** The tenant's Subscriptions as they are now, each with what Serium makes of it (or why it cannot take it). */
+  private async current(repo: Repository): Promise<{ resource: Subscription & { id: string }; target: SubscriptionTarget | string; versionId: number }[]> {
+    const { rows } = await repo.queryable.query<VersionRecord>(
+      `SELECT ${versionColumns} FROM resource r ${currentVersionJoin}
+        WHERE r.tenant = $1 AND r.resource_type = 'Subscription' AND NOT r.deleted`,
+      [repo.tenant],
+      { prepare: true },
+    );
+    return rows.map(fromRecord).map((stored) => {
+      const resource = stored.resource as Subscription & { id: string };
+      return { resource, target: subscriptionTarget(resource, this.deps.topics), versionId: stored.versionId };
+    });
   }
 
   /**
@@ -207,7 +259,7 @@ export class Matcher {
         e.at,
         s.status === 'error' ? 'dead' : 'pending',
         s.status === 'error' ? 'the Subscription was in error' : null,
-        s.channel.endpoint.startsWith('Bot/') && this.deps.urgentBots.has(s.channel.endpoint.slice(4)) ? 1 : 0,
+        this.isUrgent(s) ? 1 : 0,
       ],
       { prepare: true },
     );

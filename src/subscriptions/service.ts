@@ -13,6 +13,7 @@ import { smtpSender } from '../notify/email.js';
 import { createNotifier } from '../notify/notifier.js';
 import { Escalation } from '../alerting/escalation.js';
 import { Matcher } from './matcher.js';
+import { Gate } from './gate.js';
 import type { Topic } from './topics.js';
 import type { Bot } from '../bots/bot.js';
 
@@ -52,6 +53,7 @@ export function startSubscriptions(
     email,
     notifier,
     sockets,
+    routineBots: new Gate(config.botRoutineRuns),
     settings: {
       maxAttempts: config.subscriptionMaxAttempts,
       retryBaseMs: config.subscriptionRetryBaseMs,
@@ -61,9 +63,17 @@ export function startSubscriptions(
   });
   const heartbeats = new Heartbeats({ db, topics, baseUrl: config.baseUrl, timeoutMs: config.subscriptionTimeoutMs, log, clock: repoDeps.clock, sockets });
   const escalation = new Escalation({ repoDeps, searchContext, notifier, log, ackTimeoutMs: config.alertAckTimeoutMs, clock: repoDeps.clock });
+  const delivery = new PollLoop('notification delivery', () => deliverer.deliverOnce(), log, config.subscriptionPollMs);
+  // what was just queued is due now: no need to wait for the delivery loop's next round
+  const thenDeliver = (match: () => Promise<number>) => async () => {
+    const matched = await match();
+    if (matched) delivery.poke();
+    return matched;
+  };
   const loops = [
-    new PollLoop('subscription matching', () => matcher.matchOnce(), log, config.subscriptionPollMs),
-    new PollLoop('notification delivery', () => deliverer.deliverOnce(), log, config.subscriptionPollMs),
+    new PollLoop('urgent subscription matching', thenDeliver(() => matcher.matchUrgentOnce()), log, config.subscriptionPollMs),
+    new PollLoop('subscription matching', thenDeliver(() => matcher.matchOnce()), log, config.subscriptionPollMs),
+    delivery,
     new PollLoop('alert escalation', () => escalation.checkOnce(), log, config.alertCheckIntervalMs),
     new PollLoop('heartbeats', () => heartbeats.beatOnce(), log, 1000),
     // delivered notifications are kept a week for $events
@@ -79,3 +89,4 @@ export function startSubscriptions(
     },
   };
 }
+

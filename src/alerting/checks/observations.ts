@@ -8,5 +8,12 @@ export const usable = (o: Observation) => o.status !== 'entered-in-error' && o.s
 export const componentValue = (o: Observation, code: string) => o.component?.find((c) => c.code?.coding?.some((x) => x.code === code))?.valueQuantity?.value;
 export const spo2Codes = ['2708-6', '59408-5'];
 export const glucoseCodes = ['41653-7', '88365-2', '87422-2', '14743-9', '2339-0', '2345-7'];
+export const bloodPressurePanel = '85354-9';
+export const bodyWeight = '29463-7';
+/**
+ * Every LOINC code a rule reads a reading of: bot-vital-thresholds is subscribed to these only,
+ * so the 1 Hz heart-rate minutes (read through their windows) do not queue behind alerts.
+ */
+export const readingCodes = [...spo2Codes, bloodPressurePanel, ...glucoseCodes, bodyWeight];
 export const ref = (o: Observation) => ({ reference: `Observation/${o.id}` });
 export const iso = (ms: number) => new Date(ms).toISOString();

@@ -2,7 +2,7 @@ import { isAggregate } from '../../bots/aggregates.js';
 import type { Observation } from '@medplum/fhirtypes';
 import { usableValues } from '../../ingest/sampled-observation.js';
 import type { Rule, Rules } from '../rules.js';
-import { codesOf, componentValue, glucoseCodes, spo2Codes, usable } from './observations.js';
+import { bloodPressurePanel, codesOf, componentValue, glucoseCodes, spo2Codes, usable } from './observations.js';
 
 export interface Breach {
   rule: Rule;
@@ -41,7 +41,7 @@ export function singleReadingBreaches(o: Observation, rules: Rules): Breach[] {
     if (low !== undefined && low < spo2.params.below) out.push({ rule: spo2, detail: `SpO2 ${low} % (below ${spo2.params.below} %)` });
   }
   const crisis = on('bp-crisis');
-  if (crisis && codes.includes('85354-9')) {
+  if (crisis && codes.includes(bloodPressurePanel)) {
     const sbp = componentValue(o, '8480-6');
     const dbp = componentValue(o, '8462-4');
     if ((sbp ?? 0) >= crisis.params.systolic || (dbp ?? 0) >= crisis.params.diastolic) {

@@ -3,7 +3,7 @@ import { effectiveTime, isAggregate, loinc } from '../../bots/aggregates.js';
 import type { BotContext } from '../../bots/bot.js';
 import type { Finding } from '../raise.js';
 import type { Rules } from '../rules.js';
-import { hasCode, iso, ref, usable } from './observations.js';
+import { bodyWeight, hasCode, iso, ref, usable } from './observations.js';
 
 const kg = (o: Observation) => (o.valueQuantity?.code === 'kg' ? o.valueQuantity.value : undefined);
 
@@ -11,12 +11,12 @@ const kg = (o: Observation) => (o.valueQuantity?.code === 'kg' ? o.valueQuantity
 export async function weightGain(ctx: BotContext, o: Observation, rules: Rules): Promise<Finding | undefined> {
   const rule = rules.get('weight-gain');
   const now = kg(o);
-  if (!rule?.active || now === undefined || isAggregate(o) || !usable(o) || !hasCode(o, '29463-7')) return undefined;
+  if (!rule?.active || now === undefined || isAggregate(o) || !usable(o) || !hasCode(o, bodyWeight)) return undefined;
   const subject = o.subject?.reference;
   const at = effectiveTime(o);
   if (!subject || Number.isNaN(at)) return undefined;
   const from = at - rule.params.days * 86_400_000;
-  const before = (await ctx.search<Observation>('Observation', { subject, code: `${loinc}|29463-7`, date: [`ge${iso(from)}`, `lt${iso(at)}`], _count: '100' })).filter(
+  const before = (await ctx.search<Observation>('Observation', { subject, code: `${loinc}|${bodyWeight}`, date: [`ge${iso(from)}`, `lt${iso(at)}`], _count: '100' })).filter(
     (w) => kg(w) !== undefined && usable(w) && !isAggregate(w) && effectiveTime(w) >= from && effectiveTime(w) < at,
   );
   if (!before.length) return undefined;

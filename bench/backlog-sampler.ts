@@ -1,0 +1,44 @@
+/**
+ * Samples, every half second while an ingest benchmark runs, how far behind the subscription
+ * pipeline is: events the matcher has not taken yet (and the oldest one's age), and due
+ * notifications of urgent bots not yet claimed (and the oldest one's age). It tells the matcher's
+ * share of an alert's latency from the deliverer's.
+ */
+type Sql = <T>(text: string, params?: unknown[]) => Promise<T[]>;
+
+interface Sample {
+  events: number;
+  eventAgeMs: number;
+  urgent: number;
+  urgentAgeMs: number;
+}
+
+export function sampleBacklog(sql: Sql): { stop(): Promise<string[]> } {
+  const samples: Sample[] = [];
+  let stopped = false;
+  const loop = (async () => {
+    while (!stopped) {
+      const [row] = await sql<Sample>(
+        `SELECT (SELECT count(*) FROM resource_event)::int AS "events",
+                coalesce((SELECT extract(epoch FROM clock_timestamp() - min(at)) * 1000 FROM resource_event), 0)::float8 AS "eventAgeMs",
+                (SELECT count(*) FROM subscription_delivery WHERE status = 'pending' AND priority > 0 AND next_attempt_at <= clock_timestamp())::int AS "urgent",
+                coalesce((SELECT extract(epoch FROM clock_timestamp() - min(next_attempt_at)) * 1000 FROM subscription_delivery
+                           WHERE status = 'pending' AND priority > 0 AND next_attempt_at <= clock_timestamp()), 0)::float8 AS "urgentAgeMs"`,
+      );
+      samples.push(row);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
+  return {
+    async stop() {
+      stopped = true;
+      await loop;
+      const worst = (f: (s: Sample) => number) => Math.max(0, ...samples.map(f));
+      const median = (f: (s: Sample) => number) => samples.map(f).sort((a, b) => a - b)[Math.floor(samples.length / 2)] ?? 0;
+      return [
+        `| events waiting for the matcher, median / most (${samples.length} samples) | ${median((s) => s.events)} / ${worst((s) => s.events)}; oldest ${median((s) => s.eventAgeMs).toFixed(0)} / ${worst((s) => s.eventAgeMs).toFixed(0)} ms |`,
+        `| due urgent notifications not yet claimed, median / most | ${median((s) => s.urgent)} / ${worst((s) => s.urgent)}; oldest ${median((s) => s.urgentAgeMs).toFixed(0)} / ${worst((s) => s.urgentAgeMs).toFixed(0)} ms |`,
+      ];
+    },
+  };
+}
