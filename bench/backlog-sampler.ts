@@ -1,14 +1,16 @@
 /**
  * Samples, every half second while an ingest benchmark runs, how far behind the subscription
- * pipeline is: events the matcher has not taken yet (and the oldest one's age), and due
- * notifications of urgent bots not yet claimed (and the oldest one's age). It tells the matcher's
- * share of an alert's latency from the deliverer's.
+ * pipeline is: events the main matching pass has not taken yet, events the urgent pass has not,
+ * and due notifications of urgent bots not yet claimed, each with the oldest one's age. It tells
+ * the matching's share of an alert's latency from the sending's.
  */
 type Sql = <T>(text: string, params?: unknown[]) => Promise<T[]>;
 
 interface Sample {
   events: number;
   eventAgeMs: number;
+  unmatched: number;
+  unmatchedAgeMs: number;
   urgent: number;
   urgentAgeMs: number;
 }
@@ -21,6 +23,8 @@ export function sampleBacklog(sql: Sql): { stop(): Promise<string[]> } {
       const [row] = await sql<Sample>(
         `SELECT (SELECT count(*) FROM resource_event)::int AS "events",
                 coalesce((SELECT extract(epoch FROM clock_timestamp() - min(at)) * 1000 FROM resource_event), 0)::float8 AS "eventAgeMs",
+                (SELECT count(*) FROM resource_event WHERE NOT urgent_matched)::int AS "unmatched",
+                coalesce((SELECT extract(epoch FROM clock_timestamp() - min(at)) * 1000 FROM resource_event WHERE NOT urgent_matched), 0)::float8 AS "unmatchedAgeMs",
                 (SELECT count(*) FROM subscription_delivery WHERE status = 'pending' AND priority > 0 AND next_attempt_at <= clock_timestamp())::int AS "urgent",
                 coalesce((SELECT extract(epoch FROM clock_timestamp() - min(next_attempt_at)) * 1000 FROM subscription_delivery
                            WHERE status = 'pending' AND priority > 0 AND next_attempt_at <= clock_timestamp()), 0)::float8 AS "urgentAgeMs"`,
@@ -36,7 +40,8 @@ export function sampleBacklog(sql: Sql): { stop(): Promise<string[]> } {
       const worst = (f: (s: Sample) => number) => Math.max(0, ...samples.map(f));
       const median = (f: (s: Sample) => number) => samples.map(f).sort((a, b) => a - b)[Math.floor(samples.length / 2)] ?? 0;
       return [
-        `| events waiting for the matcher, median / most (${samples.length} samples) | ${median((s) => s.events)} / ${worst((s) => s.events)}; oldest ${median((s) => s.eventAgeMs).toFixed(0)} / ${worst((s) => s.eventAgeMs).toFixed(0)} ms |`,
+        `| events waiting for the main pass, median / most (${samples.length} samples) | ${median((s) => s.events)} / ${worst((s) => s.events)}; oldest ${median((s) => s.eventAgeMs).toFixed(0)} / ${worst((s) => s.eventAgeMs).toFixed(0)} ms |`,
+        `| events waiting for the urgent pass, median / most | ${median((s) => s.unmatched)} / ${worst((s) => s.unmatched)}; oldest ${median((s) => s.unmatchedAgeMs).toFixed(0)} / ${worst((s) => s.unmatchedAgeMs).toFixed(0)} ms |`,
         `| due urgent notifications not yet claimed, median / most | ${median((s) => s.urgent)} / ${worst((s) => s.urgent)}; oldest ${median((s) => s.urgentAgeMs).toFixed(0)} / ${worst((s) => s.urgentAgeMs).toFixed(0)} ms |`,
       ];
     },

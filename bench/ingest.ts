@@ -15,7 +15,10 @@
  * BENCH_PG (admin URL), BENCH_KEEP=1 keeps the database, BENCH_PACK_DELAY_MS (unset: windows are
  * packed after the run, to time the ingest and the packer apart; e.g. 15000 packs them during the
  * run, as in production, so the bots' work on each packed minute competes with the alerts; then
- * only the alert latency and the bots' catch-up, BENCH_DRAIN_SECONDS at most (600), are printed).
+ * only the alert latency, split into the ingest's share and the rest, the outbox and urgent queue
+ * sampled every half second, and the bots' catch-up, BENCH_DRAIN_SECONDS at most (600), are printed;
+ * BENCH_DETAIL=1 prints each alert). With BENCH_PATIENTS = BENCH_RATE each watch streams at 1 Hz in
+ * real time, so windows are packed throughout the run.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -120,10 +123,11 @@ function copyLimit(): { rows: number; ms: number } {
 /** Waits until this many samples are staged and this many Observations stored in all. */
 async function waitCommitted(samples: number, observations: number): Promise<void> {
   for (;;) {
-    const [c] = await sql<{ s: number; o: number }>(
-      `SELECT (SELECT count(*) FROM ingest_sample)::int AS s, (SELECT count(*) FROM resource WHERE resource_type = 'Observation')::int AS o`,
-    );
-    if (c.s >= samples && c.o >= observations) return;
+    // staged samples from the server's counter: with live packing, some leave the table before they are counted there
+    const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    const staged = Number(/^serium_ingest_samples_staged_total (\d+)$/m.exec(metrics)?.[1] ?? 0);
+    const [c] = await sql<{ o: number }>(`SELECT count(*)::int AS o FROM resource WHERE resource_type = 'Observation'`);
+    if (staged >= samples && c.o >= observations) return;
     await sleep(250);
   }
 }

@@ -1,6 +1,5 @@
 import type { Observation } from '@medplum/fhirtypes';
 import type { Bot } from '../src/bots/bot.js';
-import { heartRateAboveHabit } from '../src/alerting/checks/heart-rate-habit.js';
 import { repeatedSystolic } from '../src/alerting/checks/repeated-systolic.js';
 import { singleReadingBreaches } from '../src/alerting/checks/single-reading.js';
 import { sustainedSpO2 } from '../src/alerting/checks/sustained-spo2.js';
@@ -12,10 +11,10 @@ import { raise, type Finding } from '../src/alerting/raise.js';
 
 /**
  * The alert rules on readings (src/alerting/rules.ts, with the patient's overrides): on every
- * Observation, the rules one reading can break (SpO2, blood-pressure crisis, glucose), SpO2 low
- * for a while within a window, high systolic on repeated series, weight gain over days, and heart rate above the patient's
- * habit for an hour (on the heart-rate-window bot's windows). What
- * a rule finds is raised at the rule's level (raise.ts): once per episode.
+ * reading a rule reads, the rules one reading can break (SpO2, blood-pressure crisis, glucose),
+ * SpO2 low for a while within a window and weight gain over days; on the blood-pressure-series
+ * bot's series, high systolic on repeated series. What a rule finds is raised at the rule's level
+ * (raise.ts): once per episode. Heart rate above habit has a bot of its own (heart-rate-habit.ts).
  */
 export const bot: Bot = {
   id: 'vital-thresholds',
@@ -30,7 +29,7 @@ export const bot: Bot = {
     if (!patient?.startsWith('Patient/') || (!isAggregate(o) && !hasCode(o, ...readingCodes))) return;
     const rules = await rulesFor(ctx, patient);
     const findings: Finding[] = singleReadingBreaches(o, rules).map((b) => ({ rule: b.rule, patient, detail: b.detail, implicated: [{ reference: `Observation/${o.id}` }], key: o.id }));
-    for (const check of [sustainedSpO2, repeatedSystolic, weightGain, heartRateAboveHabit]) {
+    for (const check of [sustainedSpO2, repeatedSystolic, weightGain]) {
       const found = await check(ctx, o, rules);
       if (found) findings.push(found);
     }

@@ -8,7 +8,7 @@ import { eventually, publish, registerPatient, uniqueName, type IngestTestServer
 let srv: IngestTestServer;
 let pub: MqttClient;
 
-beforeAll(async () => ({ srv, pub } = await startBotServer(['vital-thresholds', 'vital-thresholds-aggregates'])));
+beforeAll(async () => ({ srv, pub } = await startBotServer(['vital-thresholds', 'vital-thresholds-aggregates', 'heart-rate-habit'])));
 afterAll(() => stopBotServer({ srv, pub }));
 
 const issuesOf = async (patient: string) => ((await call(srv, 'GET', `DetectedIssue?patient=Patient/${patient}`)).body.entry ?? []).map((e: any) => e.resource);

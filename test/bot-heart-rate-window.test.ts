@@ -150,8 +150,9 @@ test('sliding windows with a running EWMA, restarted after a gap; a late minute 
   const second = await settle(() => windows(patientId), (w) => same(figures(w), after));
   expect(figures(second)).toEqual(after);
   expect(second['10:04'].derivedFrom.map((r: any) => r.reference).at(-1)).toBe(`Observation/${second['10:03'].id}`);
-  expect(second['10:04'].meta.versionId).toBe('2');
-  expect(second['10:00'].meta.versionId).toBe('1');
+  // rewritten once by the late minute (how often before depends on the order the first minutes were handled in)
+  expect(Number(second['10:04'].meta.versionId)).toBe(Number(first['10:04'].meta.versionId) + 1);
+  expect(second['10:00'].meta.versionId).toBe(first['10:00'].meta.versionId);
 
   // 10:20 entered in error: its window is withdrawn, and 10:25, 5 minutes on, loses its seed and restarts
   const withdrawnMinute = (await call(srv, 'GET', second['10:20'].derivedFrom[0].reference)).body;

@@ -160,7 +160,7 @@ test('a full day: the newest value of each parameter, recomputed when a later ch
   expect(refs(second)).not.toContain(morning);
 
   // the reading of the day before made a score of its own, partial
-  const before = (await scores(patient))['2026-11-19'];
+  const before = await eventually(async () => (await scores(patient))['2026-11-19'], 20_000);
   expect(before).toMatchObject({ status: 'preliminary', valueInteger: 3 });
   expect(Object.keys(await scores(patient)).sort()).toEqual(['2026-11-19', '2026-11-20']);
 });

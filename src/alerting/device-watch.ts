@@ -31,12 +31,19 @@ export interface DeviceWatchDeps {
  * run again finds what it wrote.
  */
 export class DeviceWatch {
+  private stopping = false;
+
   constructor(private readonly deps: DeviceWatchDeps) {}
 
   /** One round over every tenant; returns 0, as the next round waits for the interval. */
   async roundOnce(): Promise<number> {
     for (const tenant of this.deps.tenants) await this.tenantRound(tenant);
     return 0;
+  }
+
+  /** Ends the round under way after the device being looked at: the next round starts over, so nothing is missed. */
+  stop(): void {
+    this.stopping = true;
   }
 
   private async tenantRound(tenant: string): Promise<void> {
@@ -54,6 +61,7 @@ export class DeviceWatch {
     const since = now.getTime() - settings.silentAfterMs;
     const seen = new Set<string>();
     for (const device of devices) {
+      if (this.stopping) return;
       const id = device.id!;
       seen.add(id);
       const battery = batteryOf(device);
@@ -131,7 +139,12 @@ export async function startDeviceWatch(
   });
   const loop = new PollLoop('device watch', () => watch.roundOnce(), log, config.deviceWatchIntervalMs);
   loop.start();
-  return { stop: () => loop.stop() };
+  return {
+    stop: () => {
+      watch.stop();
+      return loop.stop();
+    },
+  };
 }
 
 async function ensureWatchDevice(repo: Repository): Promise<void> {

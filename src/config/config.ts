@@ -12,6 +12,8 @@ export interface Config {
   databaseUrl: string | undefined;
   dataDir: string;
   dbPoolSize: number;
+  /** PostgreSQL connections of the alerts' own pool (urgent matching, sending and bots). */
+  dbAlertPoolSize: number;
   /** How many runs of routine (not urgent) bots may hold a pooled connection at once. */
   botRoutineRuns: number;
   maxBodyBytes: number;
@@ -135,6 +137,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: url(env, 'DATABASE_URL', ['postgres:', 'postgresql:']),
     dataDir: env.DATA_DIR || './data',
     dbPoolSize,
+    dbAlertPoolSize: integer(env, 'DB_ALERT_POOL_SIZE', 3, 1, 50),
     botRoutineRuns,
     maxBodyBytes: bytes(env, 'MAX_BODY_SIZE', 10 * 1024 * 1024),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),

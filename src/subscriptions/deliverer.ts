@@ -34,7 +34,7 @@ interface Claimed {
   action: string;
   event_at: Date;
   attempts: number;
-  /** 1 for the notifications of urgent bots. */
+  /** 1 for the notifications of urgent bots, 0 for endpoints outside, -1 for the other bots. */
   priority: number;
 }
 
@@ -42,6 +42,17 @@ interface Claimed {
 class NoListener extends Error {
   constructor() {
     super('no websocket client was bound');
+  }
+}
+
+/** The sending lanes, and the delivery priority each takes (set by the matcher). */
+export type Lane = 'urgent' | 'endpoints' | 'bots';
+const lanePriority: Record<Lane, number> = { urgent: 1, endpoints: 0, bots: -1 };
+
+/** The claim ran out while the notification waited its turn, and another claim has it now. */
+class Superseded extends Error {
+  constructor() {
+    super('claimed again meanwhile');
   }
 }
 
@@ -60,6 +71,8 @@ export class Deliverer {
   constructor(
     private readonly deps: {
       db: Database;
+      /** Connections of the urgent lane alone (the shared pool when there is only one). */
+      urgentDb: Database;
       repoDeps: RepositoryDeps;
       log: Logger;
       settings: DeliverySettings;
@@ -79,32 +92,38 @@ export class Deliverer {
     },
   ) {}
 
-  /** Notifications being sent, per lane: the urgent lane has slots of its own, so a full routine lane never holds an alert. */
-  private readonly inFlight = { urgent: new Set<Promise<void>>(), routine: new Set<Promise<void>>() };
+  /**
+   * Notifications being sent, per lane, each with slots of its own: the urgent bots' (priority 1),
+   * the endpoints outside (0) and the other bots' (-1). A backlog in one never holds up another.
+   */
+  private readonly inFlight = { urgent: new Set<Promise<void>>(), endpoints: new Set<Promise<void>>(), bots: new Set<Promise<void>>() };
 
   /**
-   * Claims as many due notifications as each lane has free sending slots (urgent bots' first, in
-   * their own `urgentSlots`; then the rest, in `slots`) and starts sending them without waiting:
-   * a slow endpoint holds its own slots, not everyone's. Returns how many were claimed.
+   * Claims as many due notifications of one lane as it has free sending slots and starts sending
+   * them without waiting: a slow endpoint holds its own slots, not everyone's. The urgent lane has
+   * 10, the endpoints 50, and the routine bots twice as many as may run at once (so the next are
+   * ready, and none waits long enough for its claim to run out). Each lane runs in its own loop.
+   * Returns how many were claimed.
    */
-  async deliverOnce(slots = 50, urgentSlots = 10): Promise<number> {
-    const urgent = await this.claimLane('urgent', urgentSlots);
-    return urgent + (await this.claimLane('routine', slots));
+  async deliverOnce(lane: Lane): Promise<number> {
+    const slots = { urgent: 10, endpoints: 50, bots: 2 * this.deps.routineBots.size }[lane];
+    return this.claimLane(lane, slots);
   }
 
-  private async claimLane(lane: 'urgent' | 'routine', slots: number): Promise<number> {
+  private async claimLane(lane: Lane, slots: number): Promise<number> {
     const inFlight = this.inFlight[lane];
     const free = slots - inFlight.size;
     if (free <= 0) return 0;
-    const { rows } = await this.deps.db.query<Claimed>(
+    const priority = lanePriority[lane];
+    const { rows } = await this.dbOf(priority).query<Claimed>(
       `UPDATE subscription_delivery d
           SET attempts = d.attempts + 1, next_attempt_at = clock_timestamp() + $2 * interval '1 millisecond'
         WHERE (d.tenant, d.subscription_id, d.event_number) IN (
               SELECT tenant, subscription_id, event_number FROM subscription_delivery
-               WHERE status = 'pending' AND priority ${lane === 'urgent' ? '>' : '='} 0 AND next_attempt_at <= clock_timestamp()
+               WHERE status = 'pending' AND priority = $3 AND next_attempt_at <= clock_timestamp()
                ORDER BY priority DESC, next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
        RETURNING d.tenant, d.subscription_id, d.event_number, d.resource_type, d.id, d.action, d.event_at, d.attempts, d.priority`,
-      [free, this.deps.settings.timeoutMs + 5000],
+      [free, this.claimMs(), priority],
     );
     for (const row of rows) {
       const sending: Promise<void> = this.deliver(row)
@@ -115,9 +134,14 @@ export class Deliverer {
     return rows.length;
   }
 
+  /** The connections a notification is handled on: the urgent lane's own, or the shared pool. */
+  private dbOf(priority: number): Database {
+    return priority > 0 ? this.deps.urgentDb : this.deps.db;
+  }
+
   /** Waits for the notifications being sent. */
   async idle(): Promise<void> {
-    await Promise.all([...this.inFlight.urgent, ...this.inFlight.routine]);
+    await Promise.all(Object.values(this.inFlight).flatMap((lane) => [...lane]));
   }
 
   /** Deletes delivered notifications older than `days`: $events can no longer return them. */
@@ -130,7 +154,8 @@ export class Deliverer {
   }
 
   private async deliver(row: Claimed): Promise<void> {
-    const repo = new Repository(this.deps.repoDeps, row.tenant);
+    const db = this.dbOf(row.priority);
+    const repo = new Repository({ ...this.deps.repoDeps, db }, row.tenant);
     const stored = await repo.current('Subscription', row.subscription_id);
     const subscription = stored && !stored.deleted ? (stored.resource as Subscription & { id: string }) : undefined;
     if (!subscription) return this.finish(row, 'dead', 'the Subscription was deleted');
@@ -139,7 +164,7 @@ export class Deliverer {
     const ready = handshake ? subscription.status === 'requested' : subscription.status === 'active';
     if (!ready || typeof target === 'string') {
       // held, not failed: the attempt does not count
-      await this.deps.db.query(
+      await db.query(
         `UPDATE subscription_delivery SET attempts = attempts - 1, next_attempt_at = clock_timestamp() + $4 * interval '1 millisecond'
           WHERE tenant = $1 AND subscription_id = $2 AND event_number = $3`,
         [row.tenant, row.subscription_id, row.event_number, holdMs],
@@ -152,9 +177,11 @@ export class Deliverer {
     try {
       await this.send(repo, target, row, timeoutMs, max);
       await this.finish(row, 'delivered');
-      await noteSent(this.deps.db, row.tenant, row.subscription_id, 1000);
+      await noteSent(db, row.tenant, row.subscription_id, 1000);
       if (handshake) await this.setStatus(repo, subscription.id, 'requested', 'active');
     } catch (err) {
+      // the newer claim settles it: nothing to record here
+      if (err instanceof Superseded) return;
       const reason = (err as Error).message;
       if (err instanceof NoListener) {
         // nobody is listening: not a failure of the Subscription; the client catches up with $events
@@ -169,7 +196,7 @@ export class Deliverer {
       }
       const { retryBaseMs, retryMaxMs } = this.deps.settings;
       const delay = Math.min(retryMaxMs, retryBaseMs * 2 ** (row.attempts - 1)) * (0.8 + Math.random() * 0.4);
-      await this.deps.db.query(
+      await db.query(
         `UPDATE subscription_delivery SET last_error = $4, next_attempt_at = clock_timestamp() + $5 * interval '1 millisecond'
           WHERE tenant = $1 AND subscription_id = $2 AND event_number = $3`,
         [row.tenant, row.subscription_id, row.event_number, reason, Math.round(delay)],
@@ -190,8 +217,13 @@ export class Deliverer {
       if (row.action === 'handshake') return;
       const event = { resourceType: row.resource_type, id: row.id, action: row.action, number, subscription: target.id, attempt: row.attempts, lastAttempt: row.attempts >= maxAttempts };
       const run = () => runBot(bot, { event, resource: live?.resource }, repo, this.deps.searchContext(repo.queryable, repo.tenant), this.deps.notifier);
-      // a routine bot's run holds a pooled connection throughout: they take turns through the gate
-      return row.priority > 0 ? run() : this.deps.routineBots.run(run);
+      // a routine bot's run holds a pooled connection throughout: they take turns through the gate,
+      // and the claim starts anew when the turn comes, as the wait may have outlasted it
+      if (row.priority > 0) return run();
+      return this.deps.routineBots.run(async () => {
+        if (!(await this.renewClaim(row))) throw new Superseded();
+        return run();
+      });
     }
     const bundle = target.topic
       ? notificationBundle({
@@ -236,8 +268,23 @@ export class Deliverer {
     });
   }
 
+  /** How long a claim lasts: the request's timeout, and a margin for the bookkeeping after it. */
+  private claimMs(): number {
+    return this.deps.settings.timeoutMs + 5000;
+  }
+
+  /** Moves the claim's end to a full timeout from now, unless the notification was claimed again (or settled) meanwhile. */
+  private async renewClaim(row: Claimed): Promise<boolean> {
+    const { rowCount } = await this.dbOf(row.priority).query(
+      `UPDATE subscription_delivery SET next_attempt_at = clock_timestamp() + $5 * interval '1 millisecond'
+        WHERE tenant = $1 AND subscription_id = $2 AND event_number = $3 AND attempts = $4 AND status = 'pending'`,
+      [row.tenant, row.subscription_id, row.event_number, row.attempts, this.claimMs()],
+    );
+    return rowCount === 1;
+  }
+
   private async finish(row: Claimed, status: 'delivered' | 'dead', error?: string): Promise<void> {
-    await this.deps.db.query(
+    await this.dbOf(row.priority).query(
       `UPDATE subscription_delivery SET status = $4, last_error = coalesce($5, last_error),
               delivered_at = CASE WHEN $4 = 'delivered' THEN clock_timestamp() END
         WHERE tenant = $1 AND subscription_id = $2 AND event_number = $3`,

@@ -24,6 +24,8 @@ export const supportedChannels = new Set(['rest-hook', 'email', 'websocket']);
 
 export interface MatcherDeps {
   db: Database;
+  /** Connections of the urgent pass alone (the shared pool when there is only one). */
+  urgentDb: Database;
   topics: ReadonlyMap<string, Topic>;
   /** Bots a Subscription can name as its endpoint (Bot/<id>). */
   bots: ReadonlySet<string>;
@@ -51,8 +53,20 @@ export interface MatcherDeps {
 export class Matcher {
   constructor(private readonly deps: MatcherDeps) {}
 
-  /** Matches up to `limit` events against every Subscription and deletes them; returns how many were taken. */
-  async matchOnce(limit = 200): Promise<number> {
+  /**
+   * Matches up to `limit` events against every Subscription and deletes them; returns how many
+   * were taken. While more than `routineBacklog` routine notifications are due, it waits: they would
+   * only queue, and the searches that make them take the database from the ingest and the alerts.
+   * The events wait in the outbox meanwhile; the urgent pass goes on.
+   */
+  async matchOnce(limit = 200, routineBacklog = 2000): Promise<number> {
+    const { rows: due } = await this.deps.db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM (SELECT 1 FROM subscription_delivery
+        WHERE status = 'pending' AND priority <= 0 AND next_attempt_at <= clock_timestamp() LIMIT $1) d`,
+      [routineBacklog + 1],
+      { prepare: true },
+    );
+    if (due[0].n > routineBacklog) return 0;
     return this.deps.db.transaction(async (tx) => {
       const events = await this.take(tx, 'ORDER BY seq', limit);
       if (!events.length) return 0;
@@ -72,7 +86,7 @@ export class Matcher {
    * activated is left to the main pass, which activates it.
    */
   async matchUrgentOnce(limit = 200): Promise<number> {
-    return this.deps.db.transaction(async (tx) => {
+    return this.deps.urgentDb.transaction(async (tx) => {
       const events = await this.take(tx, 'WHERE NOT urgent_matched ORDER BY seq', limit);
       const done: string[] = [];
       for (const tenant of [...new Set(events.map((e) => e.tenant))]) {
@@ -109,7 +123,7 @@ export class Matcher {
 
   /** A Subscription whose endpoint is an urgent bot. */
   private isUrgent(s: SubscriptionTarget): boolean {
-    return s.channel.endpoint.startsWith('Bot/') && this.deps.urgentBots.has(s.channel.endpoint.slice(4));
+    return lanePriority(s, this.deps.urgentBots) === 1;
   }
 
   /**
@@ -259,11 +273,20 @@ export class Matcher {
         e.at,
         s.status === 'error' ? 'dead' : 'pending',
         s.status === 'error' ? 'the Subscription was in error' : null,
-        this.isUrgent(s) ? 1 : 0,
+        lanePriority(s, this.deps.urgentBots),
       ],
       { prepare: true },
     );
   }
+}
+
+/**
+ * The sending lane of a Subscription's notifications, stored as the delivery's priority: 1 for an
+ * urgent bot, 0 for an endpoint outside (rest-hook, websocket, email), -1 for the other bots.
+ */
+function lanePriority(s: SubscriptionTarget, urgentBots: ReadonlySet<string>): number {
+  if (!s.channel.endpoint.startsWith('Bot/')) return 0;
+  return urgentBots.has(s.channel.endpoint.slice(4)) ? 1 : -1;
 }
 
 /** The criteria restricted to some resource ids: a match is a search that finds it. */

@@ -1,5 +1,5 @@
 import type { Config } from '../config/config.js';
-import type { Database, Queryable } from '../db/database.js';
+import { connectPostgres, type Database, type Queryable } from '../db/database.js';
 import type { Logger } from '../logger.js';
 import { PollLoop } from '../poll-loop.js';
 import type { Server } from 'node:http';
@@ -40,9 +40,12 @@ export function startSubscriptions(
   sockets.attach(server);
   const email = config.smtpUrl ? smtpSender(config.smtpUrl, config.smtpFrom, config.subscriptionTimeoutMs) : undefined;
   const notifier = createNotifier({ email, gatewayUrl: config.notifyGatewayUrl, gatewayToken: config.notifyGatewayToken, timeoutMs: config.subscriptionTimeoutMs });
-  const matcher = new Matcher({ db, repoDeps, searchContext, log, topics, bots: new Set(bots.keys()), urgentBots: new Set([...bots.values()].filter((b) => b.urgent).map((b) => b.id)), emailConfigured: email !== undefined });
+  // the alerts' own connections: matching, claiming and running urgent bots never queue behind the rest
+  const urgentDb = config.databaseUrl ? connectPostgres(config.databaseUrl, config.dbAlertPoolSize) : db;
+  const matcher = new Matcher({ db, urgentDb, repoDeps, searchContext, log, topics, bots: new Set(bots.keys()), urgentBots: new Set([...bots.values()].filter((b) => b.urgent).map((b) => b.id)), emailConfigured: email !== undefined });
   const deliverer = new Deliverer({
     db,
+    urgentDb,
     repoDeps,
     log,
     clock: repoDeps.clock,
@@ -63,17 +66,22 @@ export function startSubscriptions(
   });
   const heartbeats = new Heartbeats({ db, topics, baseUrl: config.baseUrl, timeoutMs: config.subscriptionTimeoutMs, log, clock: repoDeps.clock, sockets });
   const escalation = new Escalation({ repoDeps, searchContext, notifier, log, ackTimeoutMs: config.alertAckTimeoutMs, clock: repoDeps.clock });
-  const delivery = new PollLoop('notification delivery', () => deliverer.deliverOnce(), log, config.subscriptionPollMs);
-  // what was just queued is due now: no need to wait for the delivery loop's next round
-  const thenDeliver = (match: () => Promise<number>) => async () => {
+  const urgentDelivery = new PollLoop('urgent notification delivery', () => deliverer.deliverOnce('urgent'), log, Math.min(50, config.subscriptionPollMs));
+  const delivery = new PollLoop('notification delivery', () => deliverer.deliverOnce('endpoints'), log, config.subscriptionPollMs);
+  const botDelivery = new PollLoop('bot notification delivery', () => deliverer.deliverOnce('bots'), log, config.subscriptionPollMs);
+  // what was just queued is due now: no need to wait for the delivery loops' next round
+  const thenDeliver = (match: () => Promise<number>, ...loops: PollLoop[]) => async () => {
     const matched = await match();
-    if (matched) delivery.poke();
+    if (matched) for (const loop of loops) loop.poke();
     return matched;
   };
   const loops = [
-    new PollLoop('urgent subscription matching', thenDeliver(() => matcher.matchUrgentOnce()), log, config.subscriptionPollMs),
-    new PollLoop('subscription matching', thenDeliver(() => matcher.matchOnce()), log, config.subscriptionPollMs),
+    // an emergency reading should not wait a whole poll: the urgent pass looks every 50 ms at most
+    new PollLoop('urgent subscription matching', thenDeliver(() => matcher.matchUrgentOnce(), urgentDelivery), log, Math.min(50, config.subscriptionPollMs)),
+    new PollLoop('subscription matching', thenDeliver(() => matcher.matchOnce(), urgentDelivery, delivery, botDelivery), log, config.subscriptionPollMs),
+    urgentDelivery,
     delivery,
+    botDelivery,
     new PollLoop('alert escalation', () => escalation.checkOnce(), log, config.alertCheckIntervalMs),
     new PollLoop('heartbeats', () => heartbeats.beatOnce(), log, 1000),
     // delivered notifications are kept a week for $events
@@ -86,6 +94,7 @@ export function startSubscriptions(
       await deliverer.idle();
       notifier.close();
       await sockets.close();
+      if (urgentDb !== db) await urgentDb.close();
     },
   };
 }
