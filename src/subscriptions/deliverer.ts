@@ -107,10 +107,6 @@ export class Deliverer {
    */
   async deliverOnce(lane: Lane): Promise<number> {
     const slots = { urgent: 10, endpoints: 50, bots: 2 * this.deps.routineBots.size }[lane];
-    return this.claimLane(lane, slots);
-  }
-
-  private async claimLane(lane: Lane, slots: number): Promise<number> {
     const inFlight = this.inFlight[lane];
     const free = slots - inFlight.size;
     if (free <= 0) return 0;
