@@ -14,6 +14,7 @@ import { noteSent } from './subscription-events.js';
 import { subscriptionTarget, type SubscriptionTarget } from './subscription.js';
 import type { Topic } from './topics.js';
 import type { Gate } from './gate.js';
+import { lanePriority, type Lane } from './lanes.js';
 
 export interface DeliverySettings {
   /** Attempts before a notification is dead, unless the Subscription says otherwise. */
@@ -34,7 +35,7 @@ interface Claimed {
   action: string;
   event_at: Date;
   attempts: number;
-  /** 1 for the notifications of urgent bots, 0 for endpoints outside, -1 for the other bots. */
+  /** The lane, as stored (lanes.ts). */
   priority: number;
 }
 
@@ -44,10 +45,6 @@ class NoListener extends Error {
     super('no websocket client was bound');
   }
 }
-
-/** The sending lanes, and the delivery priority each takes (set by the matcher). */
-export type Lane = 'urgent' | 'endpoints' | 'bots';
-const lanePriority: Record<Lane, number> = { urgent: 1, endpoints: 0, bots: -1 };
 
 /** The claim ran out while the notification waited its turn, and another claim has it now. */
 class Superseded extends Error {
@@ -132,7 +129,7 @@ export class Deliverer {
 
   /** The connections a notification is handled on: the urgent lane's own, or the shared pool. */
   private dbOf(priority: number): Database {
-    return priority > 0 ? this.deps.urgentDb : this.deps.db;
+    return priority === lanePriority.urgent ? this.deps.urgentDb : this.deps.db;
   }
 
   /** Waits for the notifications being sent. */
@@ -215,7 +212,7 @@ export class Deliverer {
       const run = () => runBot(bot, { event, resource: live?.resource }, repo, this.deps.searchContext(repo.queryable, repo.tenant), this.deps.notifier);
       // a routine bot's run holds a pooled connection throughout: they take turns through the gate,
       // and the claim starts anew when the turn comes, as the wait may have outlasted it
-      if (row.priority > 0) return run();
+      if (row.priority === lanePriority.urgent) return run();
       return this.deps.routineBots.run(async () => {
         if (!(await this.renewClaim(row))) throw new Superseded();
         return run();

@@ -6,6 +6,7 @@ import { currentVersionJoin, versionColumns, fromRecord, type VersionRecord } fr
 import { search, type SearchContext } from '../search/search.js';
 import { criteriaFor, subscriptionTarget, type SubscriptionTarget } from './subscription.js';
 import type { Topic } from './topics.js';
+import { laneOf, lanePriority } from './lanes.js';
 
 interface EventRow {
   seq: string;
@@ -62,8 +63,8 @@ export class Matcher {
   async matchOnce(limit = 200, routineBacklog = 2000): Promise<number> {
     const { rows: due } = await this.deps.db.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM (SELECT 1 FROM subscription_delivery
-        WHERE status = 'pending' AND priority <= 0 AND next_attempt_at <= clock_timestamp() LIMIT $1) d`,
-      [routineBacklog + 1],
+        WHERE status = 'pending' AND priority < $2 AND next_attempt_at <= clock_timestamp() LIMIT $1) d`,
+      [routineBacklog + 1, lanePriority.urgent],
       { prepare: true },
     );
     if (due[0].n > routineBacklog) return 0;
@@ -123,7 +124,7 @@ export class Matcher {
 
   /** A Subscription whose endpoint is an urgent bot. */
   private isUrgent(s: SubscriptionTarget): boolean {
-    return lanePriority(s, this.deps.urgentBots) === 1;
+    return laneOf(s, this.deps.urgentBots) === 'urgent';
   }
 
   /**
@@ -273,20 +274,11 @@ export class Matcher {
         e.at,
         s.status === 'error' ? 'dead' : 'pending',
         s.status === 'error' ? 'the Subscription was in error' : null,
-        lanePriority(s, this.deps.urgentBots),
+        lanePriority[laneOf(s, this.deps.urgentBots)],
       ],
       { prepare: true },
     );
   }
-}
-
-/**
- * The sending lane of a Subscription's notifications, stored as the delivery's priority: 1 for an
- * urgent bot, 0 for an endpoint outside (rest-hook, websocket, email), -1 for the other bots.
- */
-function lanePriority(s: SubscriptionTarget, urgentBots: ReadonlySet<string>): number {
-  if (!s.channel.endpoint.startsWith('Bot/')) return 0;
-  return urgentBots.has(s.channel.endpoint.slice(4)) ? 1 : -1;
 }
 
 /** The criteria restricted to some resource ids: a match is a search that finds it. */

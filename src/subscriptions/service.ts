@@ -66,7 +66,9 @@ export function startSubscriptions(
   });
   const heartbeats = new Heartbeats({ db, topics, baseUrl: config.baseUrl, timeoutMs: config.subscriptionTimeoutMs, log, clock: repoDeps.clock, sockets });
   const escalation = new Escalation({ repoDeps, searchContext, notifier, log, ackTimeoutMs: config.alertAckTimeoutMs, clock: repoDeps.clock });
-  const urgentDelivery = new PollLoop('urgent notification delivery', () => deliverer.deliverOnce('urgent'), log, Math.min(50, config.subscriptionPollMs));
+  // an emergency reading should not wait a whole poll: the urgent loops look every 50 ms at most
+  const urgentPollMs = Math.min(50, config.subscriptionPollMs);
+  const urgentDelivery = new PollLoop('urgent notification delivery', () => deliverer.deliverOnce('urgent'), log, urgentPollMs);
   const delivery = new PollLoop('notification delivery', () => deliverer.deliverOnce('endpoints'), log, config.subscriptionPollMs);
   const botDelivery = new PollLoop('bot notification delivery', () => deliverer.deliverOnce('bots'), log, config.subscriptionPollMs);
   // what was just queued is due now: no need to wait for the delivery loops' next round
@@ -76,8 +78,7 @@ export function startSubscriptions(
     return matched;
   };
   const loops = [
-    // an emergency reading should not wait a whole poll: the urgent pass looks every 50 ms at most
-    new PollLoop('urgent subscription matching', thenDeliver(() => matcher.matchUrgentOnce(), urgentDelivery), log, Math.min(50, config.subscriptionPollMs)),
+    new PollLoop('urgent subscription matching', thenDeliver(() => matcher.matchUrgentOnce(), urgentDelivery), log, urgentPollMs),
     new PollLoop('subscription matching', thenDeliver(() => matcher.matchOnce(), urgentDelivery, delivery, botDelivery), log, config.subscriptionPollMs),
     urgentDelivery,
     delivery,
