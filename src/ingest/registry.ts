@@ -51,11 +51,14 @@ export class Registry {
   async resolveAll(keys: TopicKey[]): Promise<(Registration | Rejection)[]> {
     const now = this.now();
     const missing = new Map<string, TopicKey>();
+    // what the cache knows is taken now: clearing it below must not lose an answer
+    const found = new Map<string, Registration | Rejection>();
     for (const k of keys) {
       const hit = this.cache.get(cacheKey(k));
-      if (!hit || hit.expires <= now) missing.set(cacheKey(k), k);
+      if (hit && hit.expires > now) found.set(cacheKey(k), hit.value);
+      else missing.set(cacheKey(k), k);
     }
-    const found = new Map<string, Registration | Rejection>();
+    const looked = new Map<string, Registration | Rejection>();
     for (const tenant of new Set([...missing.values()].map((k) => k.tenant))) {
       const wanted = [...missing.values()].filter((k) => k.tenant === tenant);
       const rows = new Map<string, Row[]>();
@@ -63,11 +66,14 @@ export class Registry {
         const key = cacheKey({ tenant, pseudonym: r.pseudonym, device: r.device });
         rows.set(key, [...(rows.get(key) ?? []), r]);
       }
-      for (const k of wanted) found.set(cacheKey(k), decide(k, rows.get(cacheKey(k)) ?? []));
+      for (const k of wanted) looked.set(cacheKey(k), decide(k, rows.get(cacheKey(k)) ?? []));
     }
-    if (this.cache.size + found.size > 100_000) this.cache.clear();
-    for (const [key, value] of found) this.cache.set(key, { value, expires: now + (value instanceof Rejection ? Math.ceil(this.ttlMs / 10) : this.ttlMs) });
-    return keys.map((k) => found.get(cacheKey(k)) ?? this.cache.get(cacheKey(k))!.value);
+    if (this.cache.size + looked.size > 100_000) this.cache.clear();
+    for (const [key, value] of looked) {
+      this.cache.set(key, { value, expires: now + (value instanceof Rejection ? Math.ceil(this.ttlMs / 10) : this.ttlMs) });
+      found.set(key, value);
+    }
+    return keys.map((k) => found.get(cacheKey(k))!);
   }
 
   private async lookup(tenant: string, keys: TopicKey[]): Promise<Row[]> {
