@@ -68,7 +68,11 @@ interface Alert {
   at: number;
 }
 
-/** Each DetectedIssue with the effective time of the earliest reading it names. */
+/**
+ * Each DetectedIssue with the effective time of the newest reading it names: the moment the rule
+ * could first fire. (A weight gain names the lighter weighing it is measured against as well, which
+ * may lie days before the event.)
+ */
 async function alerts(): Promise<Alert[]> {
   const rows = await sql<{ id: string; content: any }>(`SELECT r.id, v.content FROM resource r JOIN resource_version v USING (tenant, resource_type, id, version_id) WHERE r.resource_type = 'DetectedIssue' AND NOT r.deleted`);
   const out: Alert[] = [];
@@ -79,7 +83,7 @@ async function alerts(): Promise<Alert[]> {
       `SELECT coalesce(v.content::jsonb ->> 'effectiveDateTime', v.content::jsonb -> 'effectivePeriod' ->> 'start') AS t FROM resource r JOIN resource_version v USING (tenant, resource_type, id, version_id) WHERE r.resource_type = 'Observation' AND r.id = ANY($1)`,
       [refs.map((r: string) => r.slice('Observation/'.length))],
     );
-    const at = Math.min(...times.map((t) => Date.parse(t.t)).filter((t) => !Number.isNaN(t)));
+    const at = Math.max(...times.map((t) => Date.parse(t.t)).filter((t) => !Number.isNaN(t)));
     out.push({ id, patient: issue.patient?.reference?.slice('Patient/'.length), code: issue.code?.coding?.[0]?.code, severity: issue.severity, at });
   }
   return out;

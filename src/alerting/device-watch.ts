@@ -9,6 +9,7 @@ import type { StoredVersion } from '../repository/stored.js';
 import type { SearchContext } from '../search/search.js';
 import { defaultTenant } from '../tenant.js';
 import { watchBattery } from './device-battery.js';
+import { readingAfter } from './device-last-heard.js';
 import { batteryOf, isWatched, lastReportOf, patientOf } from './device-facts.js';
 import { conditionOf, flaggedDevice, resolveFlag } from './device-flag.js';
 import { find, findAll, watchDeviceId, watchIdentity, type DeviceTurn, type DeviceWatchSettings } from './device-round.js';
@@ -58,7 +59,7 @@ export class DeviceWatch {
       const deviceId = flaggedDevice(f);
       if (f.status === 'active' && conditionOf(f) && deviceId && f.id) flagged.set(deviceId, [...(flagged.get(deviceId) ?? []), f.id]);
     }
-    const since = now.getTime() - settings.silentAfterMs;
+    const since = new Date(now.getTime() - settings.silentAfterMs).toISOString();
     const seen = new Set<string>();
     for (const device of devices) {
       if (this.stopping) return;
@@ -66,9 +67,12 @@ export class DeviceWatch {
       seen.add(id);
       const battery = batteryOf(device);
       const reported = lastReportOf(device);
-      // a device that reported lately, with a good battery and no open episode, needs no closer look
-      const quiet = !reported || Date.parse(reported) <= since;
-      if (quiet || flagged.has(id) || (battery !== undefined && battery <= settings.batteryLowPercent)) await this.attend(tenant, id, flagged.get(id) ?? []);
+      const low = battery !== undefined && battery <= settings.batteryLowPercent;
+      // a device that reported lately, with a good battery and no open episode, needs no closer look:
+      // the Device's last report says so without a query; else (the ingest writes it only when the
+      // device's details change) one index range of its readings since then, outside any transaction
+      const quiet = !reported || reported <= since;
+      if (flagged.has(id) || low || (quiet && !(await readingAfter(ctx, patientOf(device)!, id, since)))) await this.attend(tenant, id, flagged.get(id) ?? []);
     }
     // open episodes of devices no longer watched (made inactive, taken from the patient, deleted) end
     for (const [id, flagIds] of flagged) if (!seen.has(id)) await this.attend(tenant, id, flagIds);
