@@ -80,7 +80,7 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
       const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
     });
     if (config.subscriptionsEnabled) {
-      const bots = await loadBots();
+      const bots = await loadBots(config.botsDir);
       await ensureBotDevices(new Repository(repoDeps, defaultTenant), bots);
       await ensureCheckInQuestionnaire(new Repository(repoDeps, defaultTenant));
       await installSubscriptions(new Repository(repoDeps, defaultTenant), config.subscriptionsDir, log);

@@ -34,15 +34,29 @@ export async function ensureBotDevices(repo: Repository, bots: Map<string, Bot>)
   }
 }
 
-/** Runs a bot on one input within its time limit; throws when it fails or overruns (the caller retries). */
+/**
+ * Runs a bot on one input within its time limit; throws when it fails or overruns (the caller
+ * retries). An overrun run's transaction is rolled back when the bot returns, so nothing it wrote
+ * is kept: its retry starts from the same state.
+ */
 export async function runBot(bot: Bot, input: BotInput, repo: Repository, searchContext: SearchContext, notifier: Notifier): Promise<void> {
   const limit = bot.timeoutMs ?? 10_000;
   let timer: NodeJS.Timeout | undefined;
+  let overran = false;
   const overrun = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`bot ${bot.id} took longer than ${limit} ms`)), limit);
+    timer = setTimeout(() => {
+      overran = true;
+      reject(new Error(`bot ${bot.id} took longer than ${limit} ms`));
+    }, limit);
   });
+  const work = repo.transaction(async (tx) => {
+    await bot.handle(input, botContext(bot, tx, { ...searchContext, q: tx.queryable }, notifier));
+    if (overran) throw new Error(`bot ${bot.id} finished after its time limit of ${limit} ms: its writes are rolled back`);
+  });
+  // once overrun, the run's own outcome is no longer awaited
+  work.catch(() => undefined);
   try {
-    await Promise.race([repo.transaction((tx) => bot.handle(input, botContext(bot, tx, { ...searchContext, q: tx.queryable }, notifier))), overrun]);
+    await Promise.race([work, overrun]);
   } finally {
     clearTimeout(timer);
   }

@@ -37,6 +37,8 @@ export interface Config {
   ingestPackIntervalMs: number;
   subscriptionsEnabled: boolean;
   subscriptionsDir: string;
+  /** The bots' folder: the install's compiled bots/ unless set. */
+  botsDir?: string;
   subscriptionPollMs: number;
   subscriptionMaxAttempts: number;
   subscriptionRetryBaseMs: number;
@@ -159,6 +161,7 @@ export function loadConfig(env: Env = process.env): Config {
     ingestPackIntervalMs: integer(env, 'INGEST_PACK_INTERVAL_MS', 2000, 50, 3_600_000),
     subscriptionsEnabled: flag(env, 'SUBSCRIPTIONS', true),
     subscriptionsDir: env.SUBSCRIPTIONS_DIR || join(projectRoot(), 'subscriptions'),
+    botsDir: env.BOTS_DIR || undefined,
     subscriptionPollMs: integer(env, 'SUBSCRIPTION_POLL_MS', 200, 10, 60_000),
     subscriptionMaxAttempts: integer(env, 'SUBSCRIPTION_MAX_ATTEMPTS', 10, 1, 1000),
     subscriptionRetryBaseMs: integer(env, 'SUBSCRIPTION_RETRY_BASE_MS', 1000, 1, 3_600_000),
