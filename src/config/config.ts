@@ -44,6 +44,8 @@ export interface Config {
   subscriptionRetryBaseMs: number;
   subscriptionRetryMaxMs: number;
   subscriptionTimeoutMs: number;
+  /** Routine notifications due at once above which the main matching pass waits. */
+  subscriptionRoutineBacklog: number;
   /** SMTP server for email channels; unset: email Subscriptions are refused. */
   smtpUrl: string | undefined;
   smtpFrom: string;
@@ -167,6 +169,7 @@ export function loadConfig(env: Env = process.env): Config {
     subscriptionRetryBaseMs: integer(env, 'SUBSCRIPTION_RETRY_BASE_MS', 1000, 1, 3_600_000),
     subscriptionRetryMaxMs: integer(env, 'SUBSCRIPTION_RETRY_MAX_MS', 3_600_000, 1, 86_400_000),
     subscriptionTimeoutMs: integer(env, 'SUBSCRIPTION_TIMEOUT_MS', 10_000, 100, 600_000),
+    subscriptionRoutineBacklog: integer(env, 'SUBSCRIPTION_ROUTINE_BACKLOG', 2000, 1, 10_000_000),
     smtpUrl: url(env, 'SMTP_URL', ['smtp:', 'smtps:']),
     smtpFrom: env.SMTP_FROM || 'serium@localhost',
     notifyGatewayUrl: url(env, 'NOTIFY_GATEWAY_URL', ['http:', 'https:']),

@@ -79,7 +79,7 @@ export function startSubscriptions(
   };
   const loops = [
     new PollLoop('urgent subscription matching', thenDeliver(() => matcher.matchUrgentOnce(), urgentDelivery), log, urgentPollMs),
-    new PollLoop('subscription matching', thenDeliver(() => matcher.matchOnce(), urgentDelivery, delivery, botDelivery), log, config.subscriptionPollMs),
+    new PollLoop('subscription matching', thenDeliver(() => matcher.matchOnce(200, config.subscriptionRoutineBacklog), urgentDelivery, delivery, botDelivery), log, config.subscriptionPollMs),
     urgentDelivery,
     delivery,
     botDelivery,
