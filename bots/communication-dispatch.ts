@@ -24,12 +24,17 @@ function forcedChannel(medium: CodeableConcept[] | undefined): ChannelKind | und
   return medium?.flatMap((m) => m.coding ?? []).find((c) => c.system === channelSystem)?.code as ChannelKind | undefined;
 }
 
-/** The message as sent: the first line of the payload as the subject, and the whole payload with a pointer to the record. */
-export function messageOf(c: Communication & { id: string }): { subject: string; text: string } {
+/**
+ * The message as sent to one recipient: the first line of the payload as the subject, and the whole
+ * payload with a pointer to the record. Only a clinician (Practitioner, PractitionerRole) can
+ * acknowledge an alert, so only they are told how.
+ */
+export function messageOf(c: Communication & { id: string }, recipient: Reference): { subject: string; text: string } {
   const body = (c.payload ?? []).map((p) => p.contentString).filter((s): s is string => !!s).join('\n\n') || 'You have a new message in Serium.';
   const first = body.split('\n')[0];
   const subject = `${c.priority === 'urgent' || c.priority === 'stat' ? 'URGENT: ' : ''}${first.length > 90 ? `${first.slice(0, 87)}...` : first}`;
-  const answer = c.priority === 'urgent' ? '\nTo acknowledge, answer it in Serium.' : '';
+  const clinician = /^(Practitioner|PractitionerRole)\//.test(recipient.reference ?? '');
+  const answer = c.priority === 'urgent' && clinician ? '\nTo acknowledge, answer it in Serium.' : '';
   return { subject, text: `${body}\n\n(Communication/${c.id})${answer}\n` };
 }
 
@@ -40,7 +45,7 @@ async function sendTo(ctx: BotContext, c: Communication & { id: string }, ref: R
     out.problems.push(`${ref.reference}: no reachable ${forced ?? 'email, SMS or push'} contact`);
     return;
   }
-  const { subject, text } = messageOf(c);
+  const { subject, text } = messageOf(c, ref);
   const errors: string[] = [];
   for (const contact of contacts) {
     try {

@@ -28,6 +28,7 @@ test('an emergency escalates email, SMS, next clinician, and stops at the acknow
   // step 0: the nurse by email (her preferred ContactPoint), with the clinical detail
   const first = await eventually(async () => smtp.mail.find((m) => m.to.includes(`${p.nurse}@care.test`)), 10_000);
   expect(first.text).toMatch(/^Subject: URGENT: Emergency: Glucose 41 mg\/dL \(below 54\)/m);
+  expect(first.text).toMatch(/To acknowledge, answer it in Serium\./);
   const [issue] = await search(`DetectedIssue?patient=Patient/${p.patient}`);
   expect(issue).toMatchObject({ severity: 'high', code: { coding: [{ code: 'glucose-critical-low' }] }, implicated: [{ reference: `Observation/${reading.body.id}` }] });
 
@@ -36,6 +37,8 @@ test('an emergency escalates email, SMS, next clinician, and stops at the acknow
   expect(toDaughter).toMatchObject({ channel: 'sms', priority: 'urgent', auth: 'Bearer gateway-secret' });
   // the pointer to the record carries a random id, which may contain 41 by chance
   expect(toDaughter.text.replace(/\(Communication\/[^)]*\)/, '')).not.toMatch(/glucose|41|mg\/dL/i);
+  // nor how to acknowledge: only a clinician's answer does
+  expect(toDaughter.text).not.toMatch(/acknowledge/i);
 
   // step 1: nobody answered within 1 s, so the nurse again, by SMS
   const sms = await eventually(async () => sent(`+3360000${p.tag.slice(0, 4)}`)[0], 10_000);
