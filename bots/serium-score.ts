@@ -11,7 +11,8 @@ import { decisionSupportNote, scoreCode, scoreObservation } from '../src/bots/ne
  * temperature) or an answer to the daily check-in arrives for that day; packed 1 Hz minutes refresh
  * it once an hour (the minute starting at :59), so a day of streams costs 24 runs, not 1,440. Each parameter takes its
  * newest value of the day; consciousness and oxygen use come from the check-in. SpO2 scale 2 is
- * used for a patient with an active Condition of hypercapnic respiratory failure. A day missing
+ * used for a patient with an active Condition of hypercapnic respiratory failure; such a Condition
+ * recorded or changed computes the patient's latest daily score again. A day missing
  * some parameters gets a preliminary score saying which; a day with nothing to score gets none
  * (and a score made before, whose inputs were all since entered in error, is cancelled).
  */
@@ -29,6 +30,19 @@ function trigger(resource: Resource | undefined): { subject: string; at: number 
     return subject?.startsWith('Patient/') ? { subject, at: Date.parse(resource.authored ?? '') } : undefined;
   }
   return undefined;
+}
+
+/**
+ * The start of the patient's latest scored day, when a Condition that decides the SpO2 scale was
+ * recorded or changed: that score is computed again with the patient's conditions as they are now.
+ */
+async function latestScoredDay(ctx: BotContext, resource: Resource | undefined): Promise<{ subject: string; at: number } | undefined> {
+  if (resource?.resourceType !== 'Condition') return undefined;
+  const subject = resource.subject?.reference;
+  if (!subject?.startsWith('Patient/')) return undefined;
+  const [latest] = await ctx.search<Observation>('Observation', { subject, code: `${metricSystem}|${scoreCode}`, _sort: '-date', _count: '1' });
+  const start = latest?.effectivePeriod?.start;
+  return start ? { subject, at: Date.parse(start) } : undefined;
 }
 
 /** What a score made before is replaced with when its day has nothing left to score. */
@@ -58,7 +72,7 @@ export const bot: Bot = {
   title: 'Serium score (NEWS2-based)',
   writes: ['Observation'],
   async handle({ resource }, ctx) {
-    const t = trigger(resource);
+    const t = trigger(resource) ?? (await latestScoredDay(ctx, resource));
     if (!t || Number.isNaN(t.at)) return;
     const start = Math.floor(t.at / dayMs) * dayMs;
     const key = `${t.subject}/${new Date(start).toISOString().slice(0, 10)}`;

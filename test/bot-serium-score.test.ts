@@ -16,8 +16,8 @@ beforeAll(async () => {
   srv = await startIngestServer({ SUBSCRIPTIONS: 'on', SUBSCRIPTION_POLL_MS: '50' });
   pub = await publisher();
   await eventually(async () => {
-    const [a, b] = await Promise.all([call(srv, 'GET', 'Subscription/bot-serium-score'), call(srv, 'GET', 'Subscription/bot-serium-score-check-in')]);
-    return a.body.status === 'active' && b.body.status === 'active';
+    const all = await Promise.all(['', '-check-in', '-condition'].map((s) => call(srv, 'GET', `Subscription/bot-serium-score${s}`)));
+    return all.every((r) => r.body.status === 'active');
   });
 });
 
@@ -229,6 +229,30 @@ test('SpO2 scale 2 for a patient with hypercapnic respiratory failure on oxygen'
   expect(score.valueInteger).toBe(8);
   expect(score.interpretation[0].coding[0].code).toBe('high');
   expect(score.method.text).toContain(`SpO2 scale 2 (hypercapnic respiratory failure, ${condition})`);
+});
+
+test('a Condition of hypercapnic respiratory failure recorded, then ended, computes the latest score again', async () => {
+  const patient = `Patient/${await registerPatient(srv, 'ss-late-copd', [])}`;
+  await post(quantity(patient, '2708-6', '2026-11-26T08:00:00Z', 90, '%')); // on air: scale 1 gives 3, scale 2 gives 0
+  const spo2Of = async (scale: 1 | 2) => {
+    const s = (await scores(patient))['2026-11-26'];
+    return s && subScores(s)[`serium-score-spo2-scale-${scale}`] !== undefined ? subScores(s)[`serium-score-spo2-scale-${scale}`] : undefined;
+  };
+  expect(await eventually(() => spo2Of(1), 20_000)).toBe(3);
+
+  const condition = {
+    resourceType: 'Condition',
+    clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'active' }] },
+    code: { coding: [{ system: 'http://hl7.org/fhir/sid/icd-10-cm', code: 'J96.12' }] },
+    subject: { reference: patient },
+  };
+  const ref = await post(condition);
+  // scale 2 scores 0, which is why the wait is for the comparison
+  expect(await eventually(async () => (await spo2Of(2)) === 0, 20_000)).toBe(true);
+
+  const ended = { ...condition, id: ref.slice('Condition/'.length), clinicalStatus: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/condition-clinical', code: 'resolved' }] } };
+  expect((await call(srv, 'PUT', ref, ended)).status).toBe(200);
+  expect(await eventually(() => spo2Of(1), 20_000)).toBe(3);
 });
 
 test('no score for a day with nothing to score; a score whose inputs were all withdrawn is cancelled', async () => {
