@@ -59,14 +59,21 @@ export class Packer {
     await this.loop.stop();
   }
 
-  /** Packs every window due now; returns how many Observations were written. */
-  async packDue(limit = 500): Promise<number> {
+  /**
+   * Packs every window due now; returns how many Observations were written. The windows are found
+   * among the earliest due samples, read in due order from the index (`rowBudget` of them): a
+   * window cut off by the budget is packed whole all the same. Grouping every due sample instead
+   * would read a whole minute of every device's samples (600,000 rows at 10,000 watches) once per
+   * batch of windows.
+   */
+  async packDue(limit = 500, rowBudget = 50_000): Promise<number> {
     let total = 0;
     for (;;) {
       const { rows } = await this.deps.db.query<DueWindow>(
-        `SELECT tenant, device_id, metric, window_start FROM ingest_sample
-          WHERE due_at <= $1 GROUP BY 1, 2, 3, 4 ORDER BY min(due_at) LIMIT $2`,
-        [this.deps.clock().toISOString(), limit],
+        `SELECT DISTINCT tenant, device_id, metric, window_start
+           FROM (SELECT tenant, device_id, metric, window_start FROM ingest_sample WHERE due_at <= $1 ORDER BY due_at LIMIT $3) s
+          LIMIT $2`,
+        [this.deps.clock().toISOString(), limit, rowBudget],
       );
       if (!rows.length) return total;
       const byTenant = new Map<string, DueWindow[]>();
@@ -77,7 +84,8 @@ export class Packer {
       }
       this.deps.counters.windowsPacked += packed;
       total += packed;
-      if (rows.length < limit || this.stopped) return total;
+      // nothing packed: the windows found are another replica's, or held no new sample; the next round looks again
+      if (!packed || this.stopped) return total;
     }
   }
 

@@ -170,7 +170,8 @@ export class Deliverer {
     try {
       await this.send(repo, target, row, timeoutMs, max);
       await this.finish(row, 'delivered');
-      await noteSent(db, row.tenant, row.subscription_id, 1000);
+      // only heartbeats read the time of the last send: other Subscriptions need not queue on its row
+      if (target.heartbeatSeconds) await noteSent(db, row.tenant, row.subscription_id, 1000);
       if (handshake) await this.setStatus(repo, subscription.id, 'requested', 'active');
     } catch (err) {
       // the newer claim settles it: nothing to record here
