@@ -1,6 +1,7 @@
 import type { Communication, CommunicationRequest, DetectedIssue } from '@medplum/fhirtypes';
 import type { Bot } from '../src/bots/bot.js';
 import { alertSystem } from '../src/alerting/rules.js';
+import { isClinician } from '../src/alerting/ref.js';
 
 /**
  * Acknowledgements: a clinician (Practitioner or PractitionerRole as sender) answers an alert
@@ -20,7 +21,7 @@ export const bot: Bot = {
     if (resource?.resourceType !== 'Communication' || !resource.inResponseTo?.length) return;
     const answer = resource as Communication;
     const who = answer.sender?.reference;
-    if (!who || !/^(Practitioner|PractitionerRole)\//.test(who)) return;
+    if (!isClinician(who)) return;
     const when = answer.sent ?? answer.meta?.lastUpdated ?? new Date().toISOString();
     for (const r of answer.inResponseTo ?? []) {
       const id = r.reference?.startsWith('Communication/') ? r.reference.slice('Communication/'.length) : undefined;

@@ -3,6 +3,7 @@ import type { Bot, BotContext } from '../src/bots/bot.js';
 import { channelSystem, type ChannelKind } from '../src/notify/channel.js';
 import { contactsOf, type Contact } from '../src/notify/contacts.js';
 import { telecomOf } from '../src/notify/telecom.js';
+import { isClinician } from '../src/alerting/ref.js';
 
 /**
  * Sends each Communication created with status in-progress to its recipients (Patient,
@@ -33,8 +34,7 @@ export function messageOf(c: Communication & { id: string }, recipient: Referenc
   const body = (c.payload ?? []).map((p) => p.contentString).filter((s): s is string => !!s).join('\n\n') || 'You have a new message in Serium.';
   const first = body.split('\n')[0];
   const subject = `${c.priority === 'urgent' || c.priority === 'stat' ? 'URGENT: ' : ''}${first.length > 90 ? `${first.slice(0, 87)}...` : first}`;
-  const clinician = /^(Practitioner|PractitionerRole)\//.test(recipient.reference ?? '');
-  const answer = c.priority === 'urgent' && clinician ? '\nTo acknowledge, answer it in Serium.' : '';
+  const answer = c.priority === 'urgent' && isClinician(recipient.reference) ? '\nTo acknowledge, answer it in Serium.' : '';
   return { subject, text: `${body}\n\n(Communication/${c.id})${answer}\n` };
 }
 

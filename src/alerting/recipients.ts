@@ -1,6 +1,6 @@
-import type { Ref } from './ref.js';
 import type { CareTeam, RelatedPerson } from '@medplum/fhirtypes';
 import type { BotContext } from '../bots/bot.js';
+import { isClinician, type Ref } from './ref.js';
 
 const active = (period: { start?: string; end?: string } | undefined, now: number) =>
   !(period?.end && Date.parse(period.end) < now) && !(period?.start && Date.parse(period.start) > now);
@@ -20,7 +20,7 @@ export function cliniciansOf(teams: CareTeam[], now: number): Ref[] {
   for (const team of teams) {
     for (const p of team.participant ?? []) {
       const ref = p.member?.reference;
-      if (!ref || !/^(Practitioner|PractitionerRole)\//.test(ref) || !active(p.period, now)) continue;
+      if (!ref || !isClinician(ref) || !active(p.period, now)) continue;
       if (!out.some((o) => o.reference === ref)) out.push({ reference: ref });
     }
   }

@@ -2,3 +2,8 @@
 export interface Ref {
   reference: string;
 }
+
+/** Whether a reference names a clinician (Practitioner or PractitionerRole): who may acknowledge an alert. */
+export function isClinician(reference: string | undefined): boolean {
+  return /^(Practitioner|PractitionerRole)\//.test(reference ?? '');
+}
