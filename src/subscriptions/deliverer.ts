@@ -114,7 +114,7 @@ export class Deliverer {
         WHERE (d.tenant, d.subscription_id, d.event_number) IN (
               SELECT tenant, subscription_id, event_number FROM subscription_delivery
                WHERE status = 'pending' AND priority = $3 AND next_attempt_at <= clock_timestamp()
-               ORDER BY priority DESC, next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+               ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
        RETURNING d.tenant, d.subscription_id, d.event_number, d.resource_type, d.id, d.action, d.event_at, d.attempts, d.priority`,
       [free, this.claimMs(), priority],
     );
