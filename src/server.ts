@@ -16,6 +16,7 @@ import { StatisticsKeeper } from './db/statistics.js';
 import { buildApp } from './app.js';
 import { startIngest, type IngestService } from './ingest/service.js';
 import { startSubscriptions, type SubscriptionService } from './subscriptions/service.js';
+import { AlertWaits } from './subscriptions/alert-waits.js';
 import { loadTopics } from './subscriptions/topics.js';
 import { installSubscriptions } from './subscriptions/install.js';
 import { startDeviceWatch, type DeviceWatchService } from './alerting/device-watch.js';
@@ -73,12 +74,14 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
       isStopping: () => stopping,
       isStarted: () => started,
       repoDeps,
-      metrics: () => ingest?.counters.text() ?? '',
+      metrics: () => (ingest?.counters.text() ?? '') + (subscriptions?.metrics() ?? ''),
     });
     server = await new Promise<Server>((resolve, reject) => {
       // Express 5 hands a listen error (port in use) to this callback instead of throwing.
       const s = app.listen(config.port, config.host, (err?: Error) => (err ? reject(err) : resolve(s)));
     });
+    // the ingest and the urgent lane record their waits; the routine bots give way when they grow
+    const waits = new AlertWaits();
     if (config.subscriptionsEnabled) {
       const bots = await loadBots(config.botsDir);
       await ensureBotDevices(new Repository(repoDeps, defaultTenant), bots);
@@ -86,11 +89,11 @@ export async function startServer(config: Config, log: Logger, opts: StartOption
       await installSubscriptions(new Repository(repoDeps, defaultTenant), config.subscriptionsDir, log);
       const searchContext = (q: Queryable, tenant: string) => ({ q, tenant, defs, baseUrl: config.baseUrl, terminology });
       deviceWatch = await startDeviceWatch(config, repoDeps, searchContext, log);
-      subscriptions = startSubscriptions(config, db, repoDeps, searchContext, topics, bots, server, log);
+      subscriptions = startSubscriptions(config, db, repoDeps, searchContext, topics, bots, server, log, waits);
     }
     if (config.ingestEnabled) {
       try {
-        ingest = await startIngest(config, db, repoDeps, log);
+        ingest = await startIngest(config, db, repoDeps, log, waits);
       } catch (err) {
         await deviceWatch?.stop();
         await subscriptions?.stop();

@@ -39,3 +39,36 @@ test('at most `size` run at once, the rest in arrival order, failures free their
   expect(settled).toEqual(['done', 'failed', 'done', 'done', 'done']);
   expect(() => new Gate(0)).toThrow();
 });
+
+test('a narrowed gate lets nobody new in until it widens; holders finish', async () => {
+  const gate = new Gate(3);
+  const started: number[] = [];
+  const releases = new Map<number, () => void>();
+  const hold = (i: number) =>
+    gate.run(async () => {
+      started.push(i);
+      await new Promise<void>((resolve) => releases.set(i, resolve));
+    });
+  const tick = () => new Promise((r) => setImmediate(r));
+  const runs = [0, 1, 2, 3, 4].map(hold);
+  await tick();
+  expect(started).toEqual([0, 1, 2]);
+  gate.narrow(0);
+  expect(gate.places).toBe(0);
+  // the three holders finish; their places are not passed on
+  for (const i of [0, 1, 2]) releases.get(i)!();
+  await tick();
+  await tick();
+  expect(started).toEqual([0, 1, 2]);
+  // widening lets the next in line in, one per place, never beyond the size
+  gate.narrow(1);
+  await tick();
+  expect(started).toEqual([0, 1, 2, 3]);
+  gate.narrow(10);
+  expect(gate.places).toBe(3);
+  await tick();
+  expect(started).toEqual([0, 1, 2, 3, 4]);
+  releases.get(3)!();
+  releases.get(4)!();
+  await Promise.all(runs);
+});

@@ -16,6 +16,8 @@ export interface Config {
   dbAlertPoolSize: number;
   /** How many runs of routine (not urgent) bots may hold a pooled connection at once. */
   botRoutineRuns: number;
+  /** The longest a reading or an alert's event may wait before routine bots give way (0: never). */
+  alertWaitTargetMs: number;
   maxBodyBytes: number;
   logLevel: LogLevel;
   shutdownGraceMs: number;
@@ -143,6 +145,7 @@ export function loadConfig(env: Env = process.env): Config {
     dbPoolSize,
     dbAlertPoolSize: integer(env, 'DB_ALERT_POOL_SIZE', 3, 1, 50),
     botRoutineRuns,
+    alertWaitTargetMs: integer(env, 'ALERT_WAIT_TARGET_MS', 200, 0, 60_000),
     maxBodyBytes: bytes(env, 'MAX_BODY_SIZE', 10 * 1024 * 1024),
     logLevel: oneOf(env, 'LOG_LEVEL', 'info', ['debug', 'info', 'warn', 'error'] as const),
     shutdownGraceMs: integer(env, 'SHUTDOWN_GRACE_MS', 10000, 0, 600000),

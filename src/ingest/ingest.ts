@@ -14,6 +14,7 @@ import { stageSamples, type StagedSample } from './samples.js';
 import { spotObservation } from './spot-observation.js';
 import type { DeviceTopic } from './topic.js';
 import { packing } from './windows.js';
+import type { AlertWaits } from '../subscriptions/alert-waits.js';
 
 export interface IngestSettings {
   topicRoot: string;
@@ -33,6 +34,8 @@ export interface IngestDeps {
   devices: DeviceKeeper;
   rateLimit: DeviceRateLimit;
   deadLetters: Pick<DeadLetters, 'publish'>;
+  /** Told how long each batch's first message waited from its arrival to its commit. */
+  waits?: Pick<AlertWaits, 'note'>;
   settings: IngestSettings;
 }
 
@@ -54,6 +57,8 @@ interface Item {
  */
 export class Ingest {
   private queue: InboundMessage[] = [];
+  /** When each queued message arrived (performance.now()), in the queue's order. */
+  private arrivals: number[] = [];
   private timer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
   private stopping = false;
@@ -62,6 +67,7 @@ export class Ingest {
 
   receive(message: InboundMessage): void {
     this.queue.push(message);
+    this.arrivals.push(performance.now());
     if (this.queue.length >= this.deps.settings.batchMax) this.kick();
     else this.timer ??= setTimeout(() => this.kick(), this.deps.settings.batchWaitMs);
   }
@@ -69,6 +75,7 @@ export class Ingest {
   /** The connection that delivered the queued messages is gone: the broker will send them again. */
   dropQueued(): void {
     this.queue = [];
+    this.arrivals = [];
   }
 
   /** Stops taking batches and waits for the one being written. */
@@ -96,6 +103,7 @@ export class Ingest {
     let writing: Promise<void> = Promise.resolve();
     while (this.queue.length && !this.stopping) {
       const batch = this.queue.splice(0, this.deps.settings.batchMax);
+      const arrived = this.arrivals.splice(0, batch.length)[0];
       let items: Item[];
       try {
         items = await this.prepare(batch);
@@ -104,7 +112,7 @@ export class Ingest {
         continue;
       }
       await writing;
-      writing = this.commit(items).catch((err) => this.abandoned(batch, err));
+      writing = this.commit(items, arrived).catch((err) => this.abandoned(batch, err));
     }
     await writing;
   }
@@ -125,8 +133,9 @@ export class Ingest {
     return items;
   }
 
-  private async commit(items: Item[]): Promise<void> {
+  private async commit(items: Item[], arrived: number): Promise<void> {
     await this.write(items);
+    this.deps.waits?.note(performance.now() - arrived);
     this.deps.counters.batches++;
     await Promise.all(items.map((item) => this.reportRejection(item)));
     for (const item of items) item.message.ack();

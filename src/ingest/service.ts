@@ -14,6 +14,7 @@ import { DeviceRateLimit } from './rate-limit.js';
 import { Registry } from './registry.js';
 import { deviceTopicFilter } from './topic.js';
 import { defaultTenant } from '../tenant.js';
+import type { AlertWaits } from '../subscriptions/alert-waits.js';
 
 export interface IngestService {
   counters: IngestCounters;
@@ -29,7 +30,7 @@ export interface IngestService {
  * the dead-letter publisher and the packer. With an external broker the subscription is shared
  * ($share/<group>/...), so several Serium replicas split the stream.
  */
-export async function startIngest(config: Config, db: Database, repoDeps: RepositoryDeps, log: Logger): Promise<IngestService> {
+export async function startIngest(config: Config, db: Database, repoDeps: RepositoryDeps, log: Logger, waits?: AlertWaits): Promise<IngestService> {
   let broker: EmbeddedBroker | undefined;
   if (!config.mqttUrl) {
     broker = await startEmbeddedBroker(config.host, config.mqttPort);
@@ -59,6 +60,7 @@ export async function startIngest(config: Config, db: Database, repoDeps: Reposi
     devices: new DeviceKeeper(),
     rateLimit: new DeviceRateLimit(config.ingestDeviceRate, config.ingestDeviceBurst),
     deadLetters,
+    waits,
     settings: {
       topicRoot: config.mqttTopicRoot,
       tenants: new Set([defaultTenant]),

@@ -14,6 +14,7 @@ import { noteSent } from './subscription-events.js';
 import { subscriptionTarget, type SubscriptionTarget } from './subscription.js';
 import type { Topic } from './topics.js';
 import type { Gate } from './gate.js';
+import type { AlertWaits } from './alert-waits.js';
 import { lanePriority, type Lane } from './lanes.js';
 
 export interface DeliverySettings {
@@ -37,6 +38,8 @@ interface Claimed {
   attempts: number;
   /** The lane, as stored (lanes.ts). */
   priority: number;
+  /** From the event to this claim. */
+  waited_ms: number;
 }
 
 /** No websocket client is bound to the Subscription right now. */
@@ -82,8 +85,10 @@ export class Deliverer {
       email?: EmailSender;
       /** What bots send messages to people with. */
       notifier: Notifier;
-      /** What routine (not urgent) bots run through: fewer at once than the pool has connections. */
+      /** What routine (not urgent) bots run through: fewer at once than the pool has connections, none while alerts wait. */
       routineBots: Gate;
+      /** Where the urgent lane records how long its notifications waited for their claim. */
+      waits: AlertWaits;
       /** For websocket channels. */
       sockets?: Pick<WebSocketHub, 'send'>;
     },
@@ -98,12 +103,12 @@ export class Deliverer {
   /**
    * Claims as many due notifications of one lane as it has free sending slots and starts sending
    * them without waiting: a slow endpoint holds its own slots, not everyone's. The urgent lane has
-   * 10, the endpoints 50, and the routine bots twice as many as may run at once (so the next are
-   * ready, and none waits long enough for its claim to run out). Each lane runs in its own loop.
-   * Returns how many were claimed.
+   * 10, the endpoints 50, and the routine bots twice as many as may run at once now (so the next
+   * are ready, and none waits long enough for its claim to run out; none while the gate is shut).
+   * Each lane runs in its own loop. Returns how many were claimed.
    */
   async deliverOnce(lane: Lane): Promise<number> {
-    const slots = { urgent: 10, endpoints: 50, bots: 2 * this.deps.routineBots.size }[lane];
+    const slots = { urgent: 10, endpoints: 50, bots: 2 * this.deps.routineBots.places }[lane];
     const inFlight = this.inFlight[lane];
     const free = slots - inFlight.size;
     if (free <= 0) return 0;
@@ -115,10 +120,13 @@ export class Deliverer {
               SELECT tenant, subscription_id, event_number FROM subscription_delivery
                WHERE status = 'pending' AND priority = $3 AND next_attempt_at <= clock_timestamp()
                ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
-       RETURNING d.tenant, d.subscription_id, d.event_number, d.resource_type, d.id, d.action, d.event_at, d.attempts, d.priority`,
+       RETURNING d.tenant, d.subscription_id, d.event_number, d.resource_type, d.id, d.action, d.event_at, d.attempts, d.priority,
+                 (extract(epoch FROM clock_timestamp() - d.event_at) * 1000)::float8 AS waited_ms`,
       [free, this.claimMs(), priority],
     );
     for (const row of rows) {
+      // a first attempt's wait is the alert path's; a retry's is its backoff
+      if (lane === 'urgent' && row.attempts === 1) this.deps.waits.note(row.waited_ms);
       const sending: Promise<void> = this.deliver(row)
         .catch((err) => this.deps.log.warn('notification not settled', { subscription: row.subscription_id, event: row.event_number, error: (err as Error).message }))
         .finally(() => inFlight.delete(sending));

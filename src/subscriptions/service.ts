@@ -14,10 +14,13 @@ import { createNotifier } from '../notify/notifier.js';
 import { Escalation } from '../alerting/escalation.js';
 import { Matcher } from './matcher.js';
 import { Gate } from './gate.js';
+import { routinePlaces, type AlertWaits } from './alert-waits.js';
 import type { Topic } from './topics.js';
 import type { Bot } from '../bots/bot.js';
 
 export interface SubscriptionService {
+  /** Prometheus text: how many routine bot runs may go on now, and the longest alert wait of the last second. */
+  metrics(): string;
   stop(): Promise<void>;
 }
 
@@ -31,6 +34,7 @@ export function startSubscriptions(
   bots: ReadonlyMap<string, Bot>,
   server: Server,
   log: Logger,
+  waits: AlertWaits,
 ): SubscriptionService {
   const sockets = new WebSocketHub({
     db,
@@ -43,6 +47,8 @@ export function startSubscriptions(
   // the alerts' own connections: matching, claiming and running urgent bots never queue behind the rest
   const urgentDb = config.databaseUrl ? connectPostgres(config.databaseUrl, config.dbAlertPoolSize) : db;
   const matcher = new Matcher({ db, urgentDb, repoDeps, searchContext, log, topics, bots: new Set(bots.keys()), urgentBots: new Set([...bots.values()].filter((b) => b.urgent).map((b) => b.id)), emailConfigured: email !== undefined });
+  const routineBots = new Gate(config.botRoutineRuns);
+  let lastWorst = 0;
   const deliverer = new Deliverer({
     db,
     urgentDb,
@@ -56,7 +62,8 @@ export function startSubscriptions(
     email,
     notifier,
     sockets,
-    routineBots: new Gate(config.botRoutineRuns),
+    routineBots,
+    waits,
     settings: {
       maxAttempts: config.subscriptionMaxAttempts,
       retryBaseMs: config.subscriptionRetryBaseMs,
@@ -83,6 +90,12 @@ export function startSubscriptions(
     urgentDelivery,
     delivery,
     botDelivery,
+    // once a second, the routine bots' gate follows the alerts' waits
+    new PollLoop('routine bot gate', async () => {
+      lastWorst = waits.takeWorst();
+      if (config.alertWaitTargetMs) routineBots.narrow(routinePlaces(routineBots.places, lastWorst, config.alertWaitTargetMs));
+      return 0;
+    }, log, 1000),
     new PollLoop('alert escalation', () => escalation.checkOnce(), log, config.alertCheckIntervalMs),
     new PollLoop('heartbeats', () => heartbeats.beatOnce(), log, 1000),
     // delivered notifications are kept a week for $events
@@ -90,6 +103,13 @@ export function startSubscriptions(
   ];
   for (const loop of loops) loop.start();
   return {
+    metrics: () =>
+      [
+        '# TYPE serium_routine_bot_places gauge',
+        `serium_routine_bot_places ${routineBots.places}`,
+        '# TYPE serium_alert_wait_worst_ms gauge',
+        `serium_alert_wait_worst_ms ${Math.round(lastWorst)}`,
+      ].join('\n') + '\n',
     async stop() {
       await Promise.all(loops.map((l) => l.stop()));
       await deliverer.idle();
