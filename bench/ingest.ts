@@ -262,7 +262,7 @@ async function main(): Promise<void> {
     const firstContact = packDelayMs === undefined ? (await commitTimes(warm, warmSent.sentAt)).latencies : [];
 
     const firstPublish = Date.now();
-    const backlog = packDelayMs !== undefined ? sampleBacklog(sql) : undefined;
+    const backlog = packDelayMs !== undefined ? sampleBacklog(sql, `http://127.0.0.1:${port}/metrics`) : undefined;
     const { sentAt, ms: publishMs } = await publishPlan(pub, run, root, rate);
     await pub.endAsync();
     const runReadings = run.reduce((n, m) => n + m.readings, 0);
