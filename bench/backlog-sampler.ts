@@ -1,5 +1,5 @@
 /**
- * Samples, every half second while an ingest benchmark runs, how far behind the subscription
+ * Samples, every second while an ingest benchmark runs, how far behind the subscription
  * pipeline is: events the main matching pass has not taken yet, events the urgent pass has not,
  * and due notifications of urgent bots not yet claimed, each with the oldest one's age. It tells
  * the matching's share of an alert's latency from the sending's. With the server's /metrics URL it
@@ -38,7 +38,7 @@ export function sampleBacklog(sql: Sql, metricsUrl?: string): { stop(): Promise<
         if (places !== undefined) row.places = Number(places);
       }
       samples.push(row);
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 1000));
     }
   })();
   return {

@@ -34,7 +34,7 @@ interface SampleRow {
 
 /**
  * Folds staged samples into one Observation per window once the window is due (its end plus
- * the pack delay). Samples are taken with DELETE ... RETURNING in the transaction that writes the
+ * the pack delay), found in ingest_window (one row per window holding staged samples). Samples are taken with DELETE ... RETURNING in the transaction that writes the
  * Observation, so a sample staged meanwhile stays for the next round and none is packed twice.
  * A window packed before gets a new version that merges the late samples with the earlier ones.
  * Replicas share the work: each window is claimed with a transaction-scoped advisory lock.
@@ -59,21 +59,13 @@ export class Packer {
     await this.loop.stop();
   }
 
-  /**
-   * Packs every window due now; returns how many Observations were written. The windows are found
-   * among the earliest due samples, read in due order from the index (`rowBudget` of them): a
-   * window cut off by the budget is packed whole all the same. Grouping every due sample instead
-   * would read a whole minute of every device's samples (600,000 rows at 10,000 watches) once per
-   * batch of windows.
-   */
-  async packDue(limit = 500, rowBudget = 50_000): Promise<number> {
+  /** Packs every window due now, `limit` windows at a time, earliest due first; returns how many Observations were written. */
+  async packDue(limit = 500): Promise<number> {
     let total = 0;
     for (;;) {
       const { rows } = await this.deps.db.query<DueWindow>(
-        `SELECT DISTINCT tenant, device_id, metric, window_start
-           FROM (SELECT tenant, device_id, metric, window_start FROM ingest_sample WHERE due_at <= $1 ORDER BY due_at LIMIT $3) s
-          LIMIT $2`,
-        [this.deps.clock().toISOString(), limit, rowBudget],
+        `SELECT tenant, device_id, metric, window_start FROM ingest_window WHERE due_at <= $1 ORDER BY due_at LIMIT $2`,
+        [this.deps.clock().toISOString(), limit],
       );
       if (!rows.length) return total;
       const byTenant = new Map<string, DueWindow[]>();
@@ -109,16 +101,20 @@ export class Packer {
         if (!isRefusal(err)) throw err;
         this.deps.log.error('window not packed; put aside for an hour', { device: w.device_id, metric: w.metric, window: w.window_start.toISOString(), error: (err as Error).message });
         await this.deps.db.query(
-          `UPDATE ingest_sample SET due_at = now() + interval '1 hour'
+          `UPDATE ingest_window SET due_at = $5::timestamptz + interval '1 hour'
             WHERE tenant = $1 AND device_id = $2 AND metric = $3 AND window_start = $4`,
-          [tenant, w.device_id, w.metric, w.window_start],
+          [tenant, w.device_id, w.metric, w.window_start, this.deps.clock().toISOString()],
         );
       }
     }
     return packed;
   }
 
-  /** Packs some windows of one tenant in the caller's transaction: three statements, then one write per Observation. */
+  /**
+   * Packs some windows of one tenant in the caller's transaction: four statements, then one write
+   * per Observation. The windows' rows go first: a batch of the ingest staging samples in one of
+   * them holds its row until it commits, so the samples are read after that commit, not before.
+   */
   private async packWindows(repo: Repository, due: DueWindow[]): Promise<number> {
     const q = repo.queryable;
     const keyOf = (w: { device_id: string; metric: string; window_start: Date }) => `${repo.tenant}/${w.device_id}/${w.metric}/${w.window_start.toISOString()}`;
@@ -127,12 +123,19 @@ export class Packer {
     const mine = new Set(claimed.map((c) => c.k));
     const windows = due.filter((w) => mine.has(keyOf(w)));
     if (!windows.length) return 0;
+    const keys = [repo.tenant, windows.map((w) => w.device_id), windows.map((w) => w.metric), windows.map((w) => w.window_start)];
+    await q.query(
+      `DELETE FROM ingest_window w
+        USING unnest($2::text[], $3::text[], $4::timestamptz[]) AS k(device_id, metric, window_start)
+        WHERE w.tenant = $1 AND w.device_id = k.device_id AND w.metric = k.metric AND w.window_start = k.window_start`,
+      keys,
+    );
     const { rows } = await q.query<SampleRow & { device_id: string; metric: string; window_start: Date }>(
       `DELETE FROM ingest_sample s
         USING unnest($2::text[], $3::text[], $4::timestamptz[]) AS w(device_id, metric, window_start)
         WHERE s.tenant = $1 AND s.device_id = w.device_id AND s.metric = w.metric AND s.window_start = w.window_start
        RETURNING s.device_id, s.metric, s.window_start, s.slot, s.value, s.quality, s.patient_id, s.device_key, s.pseudonym, s.gateway_id, s.source_offset`,
-      [repo.tenant, windows.map((w) => w.device_id), windows.map((w) => w.metric), windows.map((w) => w.window_start)],
+      keys,
     );
     // one Observation per window and patient, named by the topic's device and pseudonym (a
     // device re-linked inside a window splits it; a Device re-registered under a new id does not)
