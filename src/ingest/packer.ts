@@ -34,8 +34,9 @@ interface SampleRow {
 
 /**
  * Folds staged samples into one Observation per window once the window is due (its end plus
- * the pack delay), found in ingest_window (one row per window holding staged samples). Samples are taken with DELETE ... RETURNING in the transaction that writes the
- * Observation, so a sample staged meanwhile stays for the next round and none is packed twice.
+ * the pack delay), as ingest_window says (one row per window holding staged samples). Samples
+ * are taken with DELETE ... RETURNING in the transaction that writes the Observation, so a
+ * sample staged meanwhile stays for the next round and none is packed twice.
  * A window packed before gets a new version that merges the late samples with the earlier ones.
  * Replicas share the work: each window is claimed with a transaction-scoped advisory lock.
  */
