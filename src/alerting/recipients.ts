@@ -20,7 +20,7 @@ export function cliniciansOf(teams: CareTeam[], now: number): Ref[] {
   for (const team of teams) {
     for (const p of team.participant ?? []) {
       const ref = p.member?.reference;
-      if (!ref || !isClinician(ref) || !active(p.period, now)) continue;
+      if (!isClinician(ref) || !active(p.period, now)) continue;
       if (!out.some((o) => o.reference === ref)) out.push({ reference: ref });
     }
   }

@@ -4,6 +4,6 @@ export interface Ref {
 }
 
 /** Whether a reference names a clinician (Practitioner or PractitionerRole): who may acknowledge an alert. */
-export function isClinician(reference: string | undefined): boolean {
+export function isClinician(reference: string | undefined): reference is string {
   return /^(Practitioner|PractitionerRole)\//.test(reference ?? '');
 }
