@@ -1,8 +1,8 @@
 import type { Queryable } from './database.js';
 import type { Logger } from '../logger.js';
 
-/** Tables whose rows are taken soon after they are written: staged samples, the outbox, deliveries. */
-const queues = ['ingest_sample', 'resource_event', 'subscription_delivery'];
+/** Tables whose rows are taken soon after they are written: staged samples and their windows, the outbox, deliveries. */
+const queues = ['ingest_sample', 'ingest_window', 'resource_event', 'subscription_delivery'];
 
 /** Rows (as last analysed) from which a table is left to autovacuum. */
 const largeTable = 100_000;

@@ -32,11 +32,18 @@ interface SampleRow {
   source_offset: string;
 }
 
+/** What one transaction did: windows it took (their rows deleted) and Observations it wrote. */
+interface Round {
+  claimed: number;
+  written: number;
+}
+
 /**
  * Folds staged samples into one Observation per window once the window is due (its end plus
- * the pack delay), as ingest_window says (one row per window holding staged samples). Samples
- * are taken with DELETE ... RETURNING in the transaction that writes the Observation, so a
- * sample staged meanwhile stays for the next round and none is packed twice.
+ * the pack delay), as ingest_window says (a row for each batch that staged samples in the
+ * window). Samples are taken with DELETE ... RETURNING in the transaction that writes the
+ * Observation, so a sample staged meanwhile stays, with its batch's row, for the next round, and
+ * none is packed twice.
  * A window packed before gets a new version that merges the late samples with the earlier ones.
  * Replicas share the work: each window is claimed with a transaction-scoped advisory lock.
  */
@@ -60,25 +67,33 @@ export class Packer {
     await this.loop.stop();
   }
 
-  /** Packs every window due now, `limit` windows at a time, earliest due first; returns how many Observations were written. */
+  /** Packs every window due now, up to `limit` windows at a time, earliest due first; returns how many Observations were written. */
   async packDue(limit = 500): Promise<number> {
     let total = 0;
     for (;;) {
+      // a window has a row per batch that staged in it (a minute of a watch relaying every ten
+      // seconds: six), so the earliest rows are read and grouped into windows
       const { rows } = await this.deps.db.query<DueWindow>(
-        `SELECT tenant, device_id, metric, window_start FROM ingest_window WHERE due_at <= $1 ORDER BY due_at LIMIT $2`,
+        `SELECT tenant, device_id, metric, window_start
+           FROM (SELECT * FROM ingest_window WHERE due_at <= $1 ORDER BY due_at LIMIT $2 * 8) AS due
+          GROUP BY tenant, device_id, metric, window_start ORDER BY min(due_at) LIMIT $2`,
         [this.deps.clock().toISOString(), limit],
       );
       if (!rows.length) return total;
       const byTenant = new Map<string, DueWindow[]>();
       for (const w of rows) byTenant.set(w.tenant, [...(byTenant.get(w.tenant) ?? []), w]);
-      let packed = 0;
+      const round: Round = { claimed: 0, written: 0 };
       for (const [tenant, windows] of byTenant) {
-        for (let i = 0; i < windows.length; i += chunk) packed += await this.packChunk(tenant, windows.slice(i, i + chunk));
+        for (let i = 0; i < windows.length; i += chunk) {
+          const r = await this.packChunk(tenant, windows.slice(i, i + chunk));
+          round.claimed += r.claimed;
+          round.written += r.written;
+        }
       }
-      this.deps.counters.windowsPacked += packed;
-      total += packed;
-      // nothing packed: the windows found are another replica's, or held no new sample; the next round looks again
-      if (!packed || this.stopped) return total;
+      this.deps.counters.windowsPacked += round.written;
+      total += round.written;
+      // none taken: the windows found are another replica's; the next round looks again
+      if (!round.claimed || this.stopped) return total;
     }
   }
 
@@ -87,17 +102,19 @@ export class Packer {
    * database being away, each window is tried alone, and one that still fails (its samples make
    * no valid Observation) is put aside for an hour and logged, so it cannot hold up the others.
    */
-  private async packChunk(tenant: string, windows: DueWindow[]): Promise<number> {
+  private async packChunk(tenant: string, windows: DueWindow[]): Promise<Round> {
     const inTransaction = (ws: DueWindow[]) => this.deps.db.transaction((tx) => this.packWindows(new Repository(this.deps.repoDeps, tenant, tx, true), ws));
     try {
       return await inTransaction(windows);
     } catch (err) {
       if (!isRefusal(err)) throw err;
     }
-    let packed = 0;
+    const round: Round = { claimed: 0, written: 0 };
     for (const w of windows) {
       try {
-        packed += await inTransaction([w]);
+        const r = await inTransaction([w]);
+        round.claimed += r.claimed;
+        round.written += r.written;
       } catch (err) {
         if (!isRefusal(err)) throw err;
         this.deps.log.error('window not packed; put aside for an hour', { device: w.device_id, metric: w.metric, window: w.window_start.toISOString(), error: (err as Error).message });
@@ -106,24 +123,25 @@ export class Packer {
             WHERE tenant = $1 AND device_id = $2 AND metric = $3 AND window_start = $4`,
           [tenant, w.device_id, w.metric, w.window_start, this.deps.clock().toISOString()],
         );
+        round.claimed++;
       }
     }
-    return packed;
+    return round;
   }
 
   /**
    * Packs some windows of one tenant in the caller's transaction: four statements, then one write
-   * per Observation. The windows' rows go first: a batch of the ingest staging samples in one of
-   * them holds its row until it commits, so the samples are read after that commit, not before.
+   * per Observation. The windows' rows go before their samples: a batch that commits in between
+   * leaves a row the next round finds, whether this one took its samples or not.
    */
-  private async packWindows(repo: Repository, due: DueWindow[]): Promise<number> {
+  private async packWindows(repo: Repository, due: DueWindow[]): Promise<Round> {
     const q = repo.queryable;
     const keyOf = (w: { device_id: string; metric: string; window_start: Date }) => `${repo.tenant}/${w.device_id}/${w.metric}/${w.window_start.toISOString()}`;
     // another replica packing a window holds its lock: leave that window to it
     const { rows: claimed } = await q.query<{ k: string }>(`SELECT k FROM unnest($1::text[]) AS k WHERE pg_try_advisory_xact_lock(hashtext(k))`, [due.map(keyOf)]);
     const mine = new Set(claimed.map((c) => c.k));
     const windows = due.filter((w) => mine.has(keyOf(w)));
-    if (!windows.length) return 0;
+    if (!windows.length) return { claimed: 0, written: 0 };
     const keys = [repo.tenant, windows.map((w) => w.device_id), windows.map((w) => w.metric), windows.map((w) => w.window_start)];
     await q.query(
       `DELETE FROM ingest_window w
@@ -190,6 +208,6 @@ export class Packer {
       else await repo.createWithId(observation, id);
       written++;
     }
-    return written;
+    return { claimed: windows.length, written };
   }
 }

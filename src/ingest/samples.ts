@@ -1,6 +1,6 @@
 import type { Queryable } from '../db/database.js';
 
-/** One sample as staged in ingest_sample (migration 004), its window in ingest_window (009). */
+/** One sample as staged in ingest_sample (migration 004), its window in ingest_window (009, 010). */
 export interface StagedSample {
   deviceId: string;
   metric: string;
@@ -22,9 +22,9 @@ const columns = ['device_id', 'metric', 'window_start', 'slot', 'value', 'qualit
 
 /**
  * Stages samples in one statement; a sample already staged (same device, metric, window and slot)
- * is skipped. The windows of the new samples get their row in ingest_window; an existing row is
- * locked by a no-op update, so a packer deleting it waits for this commit and then sees these
- * samples too (it deletes the window's row before it takes its samples). Returns how many were new.
+ * is skipped. Each window of the new samples gets a row of this batch's own in ingest_window,
+ * committed with the samples, so the packer finds them whenever they commit; a window being
+ * packed meanwhile is not waited for. Returns how many samples were new.
  */
 export async function stageSamples(q: Queryable, tenant: string, samples: StagedSample[]): Promise<number> {
   if (!samples.length) return 0;
@@ -49,7 +49,6 @@ export async function stageSamples(q: Queryable, tenant: string, samples: Staged
        SELECT $1, w.device_id, w.metric, w.window_start, w.due_at
          FROM unnest($13::text[], $14::text[], $15::timestamptz[], $16::timestamptz[]) AS w(device_id, metric, window_start, due_at)
         WHERE EXISTS (SELECT 1 FROM staged s WHERE s.device_id = w.device_id AND s.metric = w.metric AND s.window_start = w.window_start)
-       ON CONFLICT (tenant, device_id, metric, window_start) DO UPDATE SET due_at = ingest_window.due_at
      )
      SELECT count(*)::int AS n FROM staged`,
     [tenant, ...arrays, w.map((s) => s.deviceId), w.map((s) => s.metric), w.map((s) => s.windowStart), w.map((s) => s.dueAt)],
