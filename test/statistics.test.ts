@@ -1,4 +1,6 @@
-import { startTestServer, type TestServer, call, withoutBots } from './harness.js';
+import { startTestServer, type TestServer, call, eventually, withoutBots } from './harness.js';
+import { StatisticsKeeper } from '../src/db/statistics.js';
+import { silentLogger } from '../src/logger.js';
 
 // After a bulk load the planner must not see empty tables: Serium analyses the tables a burst of
 // writes changed (ANALYZE_AFTER_WRITES), without waiting for autovacuum.
@@ -82,4 +84,29 @@ test('the planner knows a token code comes with its system and parameter', async
   );
   // 30 rows match; taken as independent, the three columns would make it about one
   expect(rows[0]['QUERY PLAN'][0].Plan['Plan Rows']).toBeGreaterThanOrEqual(10);
+});
+
+test('a table of 100,000 rows or more is left to autovacuum; a smaller one changed as much is analysed', async () => {
+  srv = await startTestServer({ ANALYZE_AFTER_WRITES: '0' });
+  const { db } = srv.running;
+  const lastAnalysed = async (table: string) =>
+    (await db.query<{ at: Date | null }>('SELECT last_analyze AS at FROM pg_stat_user_tables WHERE relname = $1', [table])).rows[0].at?.getTime();
+  for (const [table, rows] of [['keeper_big', 100_000], ['keeper_small', 1_000]] as const) {
+    await db.query(`CREATE TABLE ${table} (n int)`);
+    await db.query(`INSERT INTO ${table} SELECT generate_series(1, $1)`, [rows]);
+    await db.query(`ANALYZE ${table}`);
+    // a fifth more rows: past the rule of a tenth for both
+    await db.query(`INSERT INTO ${table} SELECT generate_series(1, $1)`, [rows / 5]);
+  }
+  // the backends report their writes to the statistics system within seconds
+  await eventually(async () => {
+    const { rows } = await db.query<{ n: string }>(`SELECT n_mod_since_analyze AS n FROM pg_stat_user_tables WHERE relname IN ('keeper_big', 'keeper_small') ORDER BY relname`);
+    return Number(rows[0].n) >= 20_000 && Number(rows[1].n) >= 200;
+  }, 20_000);
+  const before = { big: await lastAnalysed('keeper_big'), small: await lastAnalysed('keeper_small') };
+  const keeper = new StatisticsKeeper(db, silentLogger, 1);
+  keeper.noteWrite();
+  await keeper.idle();
+  expect(await lastAnalysed('keeper_small')).toBeGreaterThan(before.small!);
+  expect(await lastAnalysed('keeper_big')).toBe(before.big);
 });
