@@ -68,7 +68,7 @@ export function messagePlan(patients: number, seconds: number, rate: number, spo
 }
 
 function spot(p: number, k: number, t0: number): PlannedMessage {
-  const at = new Date(t0 + k * 60_000 + p).toISOString();
+  const at = new Date(t0 + k * samplesPerMessage * 1000 + (p % 10_000)).toISOString();
   const kinds = [
     ['blood-pressure', { systolic_blood_pressure: { value: 118 + (k % 30), unit: 'mmHg' }, diastolic_blood_pressure: { value: 76 + (k % 15), unit: 'mmHg' } }],
     ['body-weight', { body_weight: { value: 70 + (p % 30) + (k % 10) / 10, unit: 'kg' } }],
@@ -87,7 +87,7 @@ function spot(p: number, k: number, t0: number): PlannedMessage {
 }
 
 function emergency(p: number, k: number, t0: number): PlannedMessage {
-  const body = { oxygen_saturation: { value: 80, unit: '%' }, effective_time_frame: { date_time: new Date(t0 + k * 60_000 + p + 30_000).toISOString() } };
+  const body = { oxygen_saturation: { value: 80, unit: '%' }, effective_time_frame: { date_time: new Date(t0 + k * samplesPerMessage * 1000 + (p % 10_000)).toISOString() } };
   return { kind: 'emergency', patient: p, topic: `default/${pseudonym(p)}/${cuffId(p)}/oxygen-saturation`, payload: JSON.stringify(body), readings: 1, firstWindow: 0, firstSlot: 0 };
 }
 

@@ -17,7 +17,8 @@
  * run, as in production, so the bots' work on each packed minute competes with the alerts; then
  * only the alert latency, split into the ingest's share and the rest, the outbox and urgent queue
  * sampled every second (the count of the outbox costs the database about 30 ms), and the bots' catch-up, BENCH_DRAIN_SECONDS at most (600), are printed;
- * BENCH_DETAIL=1 prints each alert). With BENCH_PATIENTS = BENCH_RATE each watch streams at 1 Hz in
+ * BENCH_DETAIL=1 prints each alert), BENCH_LAG_SECONDS (0) how much later than a watch relaying
+ * every ten seconds each message is sent. With BENCH_PATIENTS = BENCH_RATE each watch streams at 1 Hz in
  * real time, so windows are packed throughout the run.
  */
 import { spawnSync } from 'node:child_process';
@@ -42,6 +43,8 @@ const spotShare = Number(process.env.BENCH_SPOT_SHARE ?? 0.02);
 const emergencyEvery = Number(process.env.BENCH_EMERGENCY_EVERY ?? 1499);
 const port = Number(process.env.BENCH_PORT ?? 18081);
 const packDelayMs = process.env.BENCH_PACK_DELAY_MS ? Number(process.env.BENCH_PACK_DELAY_MS) : undefined;
+/** How far the readings' times trail the clock beyond the ten seconds a watch batches (phones relaying late). */
+const lagMs = Number(process.env.BENCH_LAG_SECONDS ?? 0) * 1000;
 /** With live packing, how long to watch the bots catch up after the run. */
 const drainMs = Number(process.env.BENCH_DRAIN_SECONDS ?? 600) * 1000;
 const dbName = 'serium_bench_ingest';
@@ -204,6 +207,15 @@ async function alertLatency(run: PlannedMessage[], sentAt: number[]): Promise<vo
   console.log(`| of which: Observation to committed Communication (match, claim, bot) p50 / p95 / p99 / max | ${spread(rest)} |`);
 }
 
+/** With live packing: the windows packed so far, and how many were packed again because samples came after their first packing. */
+async function packedWindows(): Promise<void> {
+  const [n] = await sql<{ first: number; later: number }>(
+    `SELECT count(*) FILTER (WHERE version_id = 1)::int AS first, count(*) FILTER (WHERE version_id > 1)::int AS later
+       FROM resource_version WHERE resource_type = 'Observation' AND content LIKE '%"valueSampledData"%'`,
+  );
+  console.log(`| windows packed: first packings / packed again with late samples | ${n.first} / ${n.later} |`);
+}
+
 /** With live packing: the bots' notifications handled so far, those waiting, and how long the rest takes. */
 async function botBacklog(): Promise<void> {
   const counts = async () =>
@@ -242,8 +254,13 @@ async function main(): Promise<void> {
       const r = await fetch(`http://127.0.0.1:${port}/fhir`, { method: 'POST', headers: { 'content-type': 'application/fhir+json' }, body: JSON.stringify(bundle) });
       if (r.status !== 200) throw new Error(`registration failed: ${r.status} ${await r.text()}`);
     }
-    // readings from now on: their windows are not due before the packing phase makes them so
-    const plan = messagePlan(patients, seconds, rate || 12000, spotShare, Math.floor(Date.now() / 60_000) * 60_000, emergencyEvery);
+    // each message carries the ten seconds before it is sent, as a watch relaying every ten
+    // seconds does: the warm-up's the ten just past, the run's from when it starts (the same plan
+    // made again then, so the warm-up's length does not age the run's readings); with
+    // BENCH_PACK_DELAY_MS unset no window falls due during the run
+    const planFrom = (t0: number) => messagePlan(patients, seconds, rate || 12000, spotShare, t0 - lagMs, emergencyEvery);
+    const warmFrom = Date.now() - 10_000;
+    let plan = planFrom(warmFrom);
     const readings = plan.reduce((n, m) => n + m.readings, 0);
     const samples = plan.reduce((n, m) => n + (m.kind === 'compact' ? m.readings : 0), 0);
     const spots = readings - samples;
@@ -253,13 +270,15 @@ async function main(): Promise<void> {
     // warm-up: one message per watch, whose first contact also updates its Device (model,
     // firmware, battery); timed apart, then the run proper on a server in its steady state
     const warm = plan.slice(0, patients);
-    const run = plan.slice(patients);
     const count = (ms: PlannedMessage[], kind: PlannedMessage['kind']) =>
       ms.reduce((n, m) => n + (m.kind === kind || (kind === 'spot' && m.kind === 'emergency') ? m.readings : 0), 0);
     const warmSent = await publishPlan(pub, warm, root, 0);
     await waitCommitted(count(warm, 'compact'), count(warm, 'spot'));
     // with live packing the warm-up's samples may be packed already: its latencies are timed without it only
     const firstContact = packDelayMs === undefined ? (await commitTimes(warm, warmSent.sentAt)).latencies : [];
+    // the run's first messages (the second of each watch) carry the ten seconds just past
+    const run = planFrom(Math.max(warmFrom, Date.now() - 20_000)).slice(patients);
+    plan = [...warm, ...run];
 
     const firstPublish = Date.now();
     const backlog = packDelayMs !== undefined ? sampleBacklog(sql, `http://127.0.0.1:${port}/metrics`) : undefined;
@@ -270,6 +289,7 @@ async function main(): Promise<void> {
     if (packDelayMs !== undefined) {
       // packed samples leave the staging table, so per-message commit times cannot be read back: time the alerts and the bots only
       await alertLatency(run, sentAt);
+      await packedWindows();
       for (const line of await backlog!.stop()) console.log(line);
       await botBacklog();
       return;
