@@ -1,7 +1,7 @@
 import pg from 'pg';
 import type { MqttClient } from 'mqtt';
 import { call, eventually } from './harness.js';
-import { publish, publisher, registerPatient, startIngestServer, uniqueName, type IngestTestServer } from './mqtt-harness.js';
+import { publish, registerPatient, startPackOnDemandServer, stopBotServer, uniqueName, type IngestTestServer } from './mqtt-harness.js';
 import { databaseUrl } from './test-database.js';
 import { stageSamples, type StagedSample } from '../src/ingest/samples.js';
 
@@ -12,16 +12,8 @@ import { stageSamples, type StagedSample } from '../src/ingest/samples.js';
 let srv: IngestTestServer;
 let pub: MqttClient;
 
-beforeAll(async () => {
-  // the packer runs only when the test says so
-  srv = await startIngestServer({ INGEST_PACK_DELAY_MS: '0', INGEST_PACK_INTERVAL_MS: '3600000' });
-  pub = await publisher();
-});
-
-afterAll(async () => {
-  await pub?.endAsync();
-  await srv?.stop();
-});
+beforeAll(async () => ({ srv, pub } = await startPackOnDemandServer()));
+afterAll(() => stopBotServer({ srv, pub }));
 
 async function connect(): Promise<pg.Client> {
   const client = new pg.Client({ connectionString: databaseUrl(srv.databaseName) });

@@ -79,6 +79,13 @@ export async function startBotServer(bots: string[], env: Record<string, string>
   return { srv, pub };
 }
 
+/** A server whose packer runs only when a test calls packDue() (windows due at once), and a publisher. */
+export async function startPackOnDemandServer(): Promise<{ srv: IngestTestServer; pub: MqttClient }> {
+  const srv = await startIngestServer({ INGEST_PACK_DELAY_MS: '0', INGEST_PACK_INTERVAL_MS: '3600000' });
+  return { srv, pub: await publisher() };
+}
+
+/** Stops what startBotServer or startPackOnDemandServer started. */
 export async function stopBotServer(running: { srv?: IngestTestServer; pub?: MqttClient }): Promise<void> {
   await running.pub?.endAsync();
   await running.srv?.stop();

@@ -1,6 +1,6 @@
 import type { MqttClient } from 'mqtt';
 import { call, eventually } from './harness.js';
-import { publish, publisher, registerPatient, startIngestServer, uniqueName, type IngestTestServer } from './mqtt-harness.js';
+import { publish, registerPatient, startPackOnDemandServer, stopBotServer, uniqueName, type IngestTestServer } from './mqtt-harness.js';
 import { stageSamples } from '../src/ingest/samples.js';
 
 // A window whose samples make no valid Observation must not hold up the others packed with it:
@@ -9,16 +9,8 @@ import { stageSamples } from '../src/ingest/samples.js';
 let srv: IngestTestServer;
 let pub: MqttClient;
 
-beforeAll(async () => {
-  // the packer runs only when the test says so
-  srv = await startIngestServer({ INGEST_PACK_DELAY_MS: '0', INGEST_PACK_INTERVAL_MS: '3600000' });
-  pub = await publisher();
-});
-
-afterAll(async () => {
-  await pub?.endAsync();
-  await srv?.stop();
-});
+beforeAll(async () => ({ srv, pub } = await startPackOnDemandServer()));
+afterAll(() => stopBotServer({ srv, pub }));
 
 test('a window that cannot be packed is set aside for an hour; the window packed with it is stored', async () => {
   const pseudonym = uniqueName('p');
