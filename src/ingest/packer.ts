@@ -38,6 +38,11 @@ interface Round {
   written: number;
 }
 
+function addTo(total: Round, r: Round): void {
+  total.claimed += r.claimed;
+  total.written += r.written;
+}
+
 /**
  * Folds staged samples into one Observation per window once the window is due (its end plus
  * the pack delay), as ingest_window says (a row for each batch that staged samples in the
@@ -84,11 +89,7 @@ export class Packer {
       for (const w of rows) byTenant.set(w.tenant, [...(byTenant.get(w.tenant) ?? []), w]);
       const round: Round = { claimed: 0, written: 0 };
       for (const [tenant, windows] of byTenant) {
-        for (let i = 0; i < windows.length; i += chunk) {
-          const r = await this.packChunk(tenant, windows.slice(i, i + chunk));
-          round.claimed += r.claimed;
-          round.written += r.written;
-        }
+        for (let i = 0; i < windows.length; i += chunk) addTo(round, await this.packChunk(tenant, windows.slice(i, i + chunk)));
       }
       this.deps.counters.windowsPacked += round.written;
       total += round.written;
@@ -112,9 +113,7 @@ export class Packer {
     const round: Round = { claimed: 0, written: 0 };
     for (const w of windows) {
       try {
-        const r = await inTransaction([w]);
-        round.claimed += r.claimed;
-        round.written += r.written;
+        addTo(round, await inTransaction([w]));
       } catch (err) {
         if (!isRefusal(err)) throw err;
         this.deps.log.error('window not packed; put aside for an hour', { device: w.device_id, metric: w.metric, window: w.window_start.toISOString(), error: (err as Error).message });
