@@ -1,6 +1,6 @@
 import type { Observation, Resource } from '@medplum/fhirtypes';
 import { effectiveTime, metricSystem } from '../src/bots/aggregates.js';
-import type { Bot, BotContext } from '../src/bots/bot.js';
+import { BotBusy, type Bot, type BotContext } from '../src/bots/bot.js';
 import { answersCheckIn } from '../src/bots/news2-check-in.js';
 import { dayInputs, dayMs, isScoreInput } from '../src/bots/news2-inputs.js';
 import { decisionSupportNote, scoreCode, scoreObservation } from '../src/bots/news2-observation.js';
@@ -76,8 +76,9 @@ export const bot: Bot = {
     if (!t || Number.isNaN(t.at)) return;
     const start = Math.floor(t.at / dayMs) * dayMs;
     const key = `${t.subject}/${new Date(start).toISOString().slice(0, 10)}`;
-    // runs for the same patient and day take turns, so the last to write has seen every input
-    await ctx.lock(`serium-score/${key}`);
+    // runs for the same patient and day take turns, so the last to write has seen every input; a
+    // run that finds another under way comes back shortly instead of queueing into its time limit
+    if (!(await ctx.tryLock(`serium-score/${key}`))) throw new BotBusy(`the score of ${key}`);
     const score = scoreObservation(t.subject, start, start + dayMs, await dayInputs(ctx, t.subject, start));
     if (score) await ctx.upsert(score, key);
     else await cancelEarlier(ctx, t.subject, start, key);

@@ -294,3 +294,24 @@ test('the check-in Questionnaire is there from the start, for apps to read', asy
   const q = await call(srv, 'GET', 'Questionnaire?url=https://serium.dev/fhir/Questionnaire/daily-check-in');
   expect(q.body.entry?.[0]?.resource.item.map((i: any) => i.linkId)).toEqual(['consciousness', 'supplemental-oxygen']);
 });
+
+test('a run that finds the same day being scored comes back later, the attempt not counted', async () => {
+  const patient = `Patient/${await registerPatient(srv, 'ss-busy', [])}`;
+  const delivery = async (id: string) =>
+    (await srv.running.db.query<{ attempts: number; status: string }>(`SELECT attempts, status FROM subscription_delivery WHERE subscription_id = 'bot-serium-score' AND id = $1`, [id])).rows[0];
+  // another run holds the patient-day while the reading arrives
+  await srv.running.db.transaction(async (tx) => {
+    await tx.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`default/serium-score/${patient}/2026-11-25`]);
+    const id = (await post(quantity(patient, '9279-1', '2026-11-25T08:00:00Z', 25, '/min'))).split('/')[1];
+    // claimed many times over by now, each run held again without counting: between claims it
+    // reads 0 attempts (a run waiting for the lock would stay claimed, at 1)
+    await new Promise((r) => setTimeout(r, 2500));
+    await eventually(async () => {
+      const d = await delivery(id);
+      return d.attempts === 0 && d.status === 'pending';
+    }, 5000, 20);
+  });
+  const score = await eventually(async () => (await scores(patient))['2026-11-25'], 20_000);
+  expect(score.valueInteger).toBe(3);
+  expect((await call(srv, 'GET', 'Subscription/bot-serium-score')).body.status).toBe('active');
+});

@@ -54,6 +54,10 @@ export function botContext(bot: Bot, repo: Repository, searchContext: SearchCont
     async lock(key) {
       await repo.queryable.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${repo.tenant}/${key}`]);
     },
+    async tryLock(key) {
+      const { rows } = await repo.queryable.query<{ held: boolean }>('SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS held', [`${repo.tenant}/${key}`]);
+      return rows[0].held;
+    },
     async update(resource) {
       allowed(resource.resourceType);
       const { stored } = await repo.update(mark(resource), resource.id);

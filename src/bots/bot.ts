@@ -43,11 +43,23 @@ export interface BotContext {
    */
   lock(key: string): Promise<void>;
   /**
+   * Holds the key until this run's transaction ends when no other run holds it; false when one
+   * does. A run that then throws BotBusy is tried again shortly, and the attempt does not count.
+   */
+  tryLock(key: string): Promise<boolean>;
+  /**
    * Creates the resource for this key, or replaces the one made for it before when it now says
    * something else (a late reading changes an aggregate): one resource per key, a new version only
    * on change.
    */
   upsert<T extends Resource>(resource: T, key: string): Promise<{ resource: T; changed: boolean }>;
+}
+
+/** Thrown by a run that found its work under way in another run: it is tried again shortly, not failed. */
+export class BotBusy extends Error {
+  constructor(what: string) {
+    super(`${what} is under way in another run`);
+  }
 }
 
 /** A bot: one file in bots/ exporting `bot`. */

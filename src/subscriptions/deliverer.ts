@@ -1,6 +1,6 @@
 import type { Subscription } from '@medplum/fhirtypes';
 import type { Database, Queryable } from '../db/database.js';
-import type { Bot } from '../bots/bot.js';
+import { BotBusy, type Bot } from '../bots/bot.js';
 import { runBot } from '../bots/runtime.js';
 import type { EmailSender } from '../notify/email.js';
 import type { Notifier } from '../notify/channel.js';
@@ -163,15 +163,7 @@ export class Deliverer {
     const target = subscriptionTarget(subscription, this.deps.topics);
     const handshake = row.action === 'handshake';
     const ready = handshake ? subscription.status === 'requested' : subscription.status === 'active';
-    if (!ready || typeof target === 'string') {
-      // held, not failed: the attempt does not count
-      await db.query(
-        `UPDATE subscription_delivery SET attempts = attempts - 1, next_attempt_at = clock_timestamp() + $4 * interval '1 millisecond'
-          WHERE tenant = $1 AND subscription_id = $2 AND event_number = $3`,
-        [row.tenant, row.subscription_id, row.event_number, holdMs],
-      );
-      return;
-    }
+    if (!ready || typeof target === 'string') return this.hold(row, holdMs);
     // a Subscription may ask for less time than the server's timeout, never more: the claim lasts that long
     const timeoutMs = Math.min(this.deps.settings.timeoutMs, (target.channel.timeoutSeconds ?? Infinity) * 1000);
     const max = target.maxAttempts ?? this.deps.settings.maxAttempts;
@@ -184,6 +176,8 @@ export class Deliverer {
     } catch (err) {
       // the newer claim settles it: nothing to record here
       if (err instanceof Superseded) return;
+      // another run of the bot is doing this work: back in about a second, the attempt not counted
+      if (err instanceof BotBusy) return this.hold(row, 500 + Math.random() * 1000);
       const reason = (err as Error).message;
       if (err instanceof NoListener) {
         // nobody is listening: not a failure of the Subscription; the client catches up with $events
@@ -205,6 +199,15 @@ export class Deliverer {
       );
       this.deps.log.warn('notification failed; will retry', { subscription: row.subscription_id, event: row.event_number, attempt: row.attempts, error: reason });
     }
+  }
+
+  /** Held, not failed: the notification is due again after ms, and the attempt does not count. */
+  private async hold(row: Claimed, ms: number): Promise<void> {
+    await this.dbOf(row.priority).query(
+      `UPDATE subscription_delivery SET attempts = attempts - 1, next_attempt_at = clock_timestamp() + $4 * interval '1 millisecond'
+        WHERE tenant = $1 AND subscription_id = $2 AND event_number = $3`,
+      [row.tenant, row.subscription_id, row.event_number, Math.round(ms)],
+    );
   }
 
   /** A plain R4 notification, or the backport IG's Bundle (handshake or event) for a topic-based Subscription. */
