@@ -18,6 +18,8 @@ export function botContext(bot: Bot, repo: Repository, searchContext: SearchCont
     if (!bot.writes.includes(type)) throw new FhirError('forbidden', `Bot ${bot.id} may not write ${type}`, { status: 403 });
   };
   const mark = <T extends Resource>(r: T): T => ({ ...r, meta: { ...r.meta, source: `urn:serium:bot:${bot.id}` } });
+  /** Locks are per tenant: the same key in another tenant is another lock. */
+  const lockName = (key: string) => `${repo.tenant}/${key}`;
   return {
     identity: { reference: `Device/${botDeviceId(bot)}`, display: bot.title },
     notifier,
@@ -52,10 +54,10 @@ export function botContext(bot: Bot, repo: Repository, searchContext: SearchCont
       return { resource: stored.resource as never, changed: true };
     },
     async lock(key) {
-      await repo.queryable.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`${repo.tenant}/${key}`]);
+      await repo.queryable.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [lockName(key)]);
     },
     async tryLock(key) {
-      const { rows } = await repo.queryable.query<{ held: boolean }>('SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS held', [`${repo.tenant}/${key}`]);
+      const { rows } = await repo.queryable.query<{ held: boolean }>('SELECT pg_try_advisory_xact_lock(hashtextextended($1, 0)) AS held', [lockName(key)]);
       return rows[0].held;
     },
     async update(resource) {
